@@ -1,0 +1,13 @@
+"""Resizers: plain PyTorch modules, ``resizer(x, (h, w)) -> y``.
+
+This package imports neither mmdet nor mmseg.
+"""
+from .base import BaseResizer, check_image_batch, check_size
+from .downsizenet import DownsizeNet
+from .interpolate import InterpolateResizer
+from .learnable_resizer import LearnableResizer
+
+__all__ = [
+    'BaseResizer', 'DownsizeNet', 'InterpolateResizer', 'LearnableResizer',
+    'check_image_batch', 'check_size'
+]

@@ -1,0 +1,78 @@
+"""Separable gathers: read a tensor on a grid of rows x columns.
+
+Both DownsizeNet steps that touch the full-resolution image are such reads:
+the floating-point pooling of texture features at the anchors, and the final
+convex combination of the K neighbours of each output pixel.
+"""
+import torch
+
+
+def gather_rows_cols(t: torch.Tensor, rows: torch.Tensor,
+                     cols: torch.Tensor) -> torch.Tensor:
+    """``t[:, :, rows][:, :, :, cols]``: (B, C, H, W) -> (B, C, N, M).
+
+    A channels_last ``t`` is gathered through its (B, H, W, C) view, where
+    each row and each pixel is a contiguous block (several times faster than
+    gathering the strided NCHW view); the result is channels_last too.
+    """
+    if t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last) \
+            and not t.is_contiguous():
+        nhwc = t.permute(0, 2, 3, 1)
+        return nhwc.index_select(1, rows).index_select(2, cols).permute(
+            0, 3, 1, 2)
+    return t.index_select(2, rows).index_select(3, cols)
+
+
+def _clamped(index: torch.Tensor, size: int):
+    """Clamp ``index`` into [0, size); also return where it was outside."""
+    outside = ((index < 0) | (index >= size)).nonzero().flatten()
+    return index.clamp(0, size - 1), outside
+
+
+def gather_neighbourhood(feats: torch.Tensor, anchor_y: torch.Tensor,
+                         anchor_x: torch.Tensor, offsets: torch.Tensor,
+                         zero_outside: bool = True) -> torch.Tensor:
+    """The T x T neighbourhoods of every anchor, tiled into one map.
+
+    Args:
+        feats: (B, F, H, W) feature map.
+        anchor_y: (h,) long anchor rows; anchor_x: (w,) long anchor columns.
+        offsets: (T,) long offsets around the anchor (e.g. -1, 0, 1).
+        zero_outside: read zeros outside the map (a conv's zero padding);
+            otherwise replicate the border.
+
+    Returns:
+        (B, F, h * T, w * T): entry ``(i * T + p, j * T + q)`` is
+        ``feats[..., anchor_y[i] + offsets[p], anchor_x[j] + offsets[q]]``.
+    """
+    height, width = feats.shape[-2:]
+    rows, rows_out = _clamped((anchor_y[:, None] + offsets).flatten(), height)
+    cols, cols_out = _clamped((anchor_x[:, None] + offsets).flatten(), width)
+    out = gather_rows_cols(feats, rows, cols)
+    if zero_outside and rows_out.numel():
+        out = out.index_fill(2, rows_out, 0)
+    if zero_outside and cols_out.numel():
+        out = out.index_fill(3, cols_out, 0)
+    return out
+
+
+def gather_grid(x: torch.Tensor, index_y: torch.Tensor, index_x: torch.Tensor,
+                coef: torch.Tensor) -> torch.Tensor:
+    """Per-pixel weighted sum of separable-grid neighbours.
+
+    Args:
+        x: (B, C, H, W) images.
+        index_y: (h, Ty) long row indices; index_x: (w, Tx) long columns.
+        coef: (B, Ty * Tx, h, w) coefficients, neighbour k = p * Tx + q.
+
+    Returns:
+        (B, C, h, w), ``y[b, c, i, j] = sum_{p,q} coef[b, p*Tx+q, i, j] *
+        x[b, c, index_y[i, p], index_x[j, q]]``, in x's dtype.
+    """
+    batch, channels = x.shape[:2]
+    (h, ty), (w, tx) = index_y.shape, index_x.shape
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        neigh = gather_rows_cols(x, index_y.flatten(), index_x.flatten())
+        neigh = neigh.view(batch, channels, h, ty, w, tx).to(coef.dtype)
+        weights = coef.view(batch, 1, ty, tx, h, w).permute(0, 1, 4, 2, 5, 3)
+        return (neigh * weights).sum(dim=(3, 5)).to(x.dtype)

@@ -1,0 +1,208 @@
+"""Speed and memory of every resizer, against a DeepLabv3+ forward.
+
+Times forward (no grad) and forward+backward (gradients for the resizer's
+parameters only; the image needs none) of each resizer at the two settings of
+the paper's experiments, batch 1, float32, on this machine's threads, and in
+the same run a DeepLabv3+-R50-D8 forward at the downsized Cityscapes size as
+the yardstick. Peak memory per case is measured in a fresh child process
+(peak RSS growth on CPU, ``max_memory_allocated`` on CUDA).
+
+    python tools/benchmark_resizers.py [--device cpu] [--json out.json]
+
+A benchmark, not a test: it prints ratios against the yardstick measured in
+the same run.
+"""
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import statistics
+import time
+from typing import Callable, Dict, List, Tuple
+
+import torch
+
+SETTINGS = [((300, 300), (100, 100)), ((1024, 2048), (307, 614))]
+RESIZERS: Dict[str, dict] = {
+    'bilinear': dict(type='mmresize.InterpolateResizer', mode='bilinear'),
+    'area': dict(type='mmresize.InterpolateResizer', mode='area'),
+    'bilinear-aa': dict(type='mmresize.InterpolateResizer', mode='bilinear',
+                        antialias=True),
+    'DownsizeNet-2conv': dict(type='mmresize.DownsizeNet'),
+    'DownsizeNet-3conv': dict(type='mmresize.DownsizeNet', num_convs=3),
+    'DownsizeNet-4conv': dict(type='mmresize.DownsizeNet', num_convs=4),
+    'DownsizeNet-16nb': dict(type='mmresize.DownsizeNet', kernel='bicubic'),
+    'LearnableResizer': dict(type='mmresize.LearnableResizer'),
+}
+YARDSTICK_CONFIG = ('mmseg::deeplabv3plus/'
+                    'deeplabv3plus_r50-d8_4xb2-40k_cityscapes-512x1024.py')
+
+
+def sync(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def time_ms(fn: Callable[[], None], device: str, repeats: int) -> float:
+    """Median wall time of ``fn`` in ms after two warm-up calls."""
+    fn()
+    fn()
+    times = []
+    for _ in range(repeats):
+        sync(device)
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def build_resizer(name: str, device: str) -> torch.nn.Module:
+    import mmresize.resizers  # noqa: F401  registers the resizers
+    from mmresize.registry import MODELS
+    return MODELS.build(RESIZERS[name]).to(device)
+
+
+def build_yardstick(device: str) -> torch.nn.Module:
+    """DeepLabv3+-R50-D8 (mmseg's Cityscapes config), random weights."""
+    from mmengine import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS as SEG_MODELS
+    cfg = Config.fromstring(f"_base_ = ['{YARDSTICK_CONFIG}']", '.py')
+    init_default_scope('mmseg')
+    model_cfg = cfg.model
+    model_cfg.pretrained = None
+    model_cfg.data_preprocessor = None
+    for key in ('backbone', 'decode_head', 'auxiliary_head'):
+        if key in model_cfg and 'norm_cfg' in model_cfg[key]:
+            model_cfg[key].norm_cfg = dict(type='BN', requires_grad=True)
+    return SEG_MODELS.build(model_cfg).to(device).eval()
+
+
+def case_fns(name: str, setting: int, device: str):
+    """(forward, forward+backward) closures for one resizer and setting."""
+    in_size, out_size = SETTINGS[setting]
+    x = torch.rand(1, 3, *in_size, device=device)
+    model = build_resizer(name, device).train()
+
+    def forward() -> None:
+        with torch.no_grad():
+            model(x, out_size)
+
+    def forward_backward() -> None:
+        out = model(x, out_size)
+        if out.requires_grad:
+            out.sum().backward()
+
+    return forward, forward_backward
+
+
+def _child_peak(args: Tuple[str, int, str, str]) -> float:
+    name, setting, device, which = args
+    torch.set_num_threads(torch.get_num_threads())
+    if name == 'yardstick':
+        model = build_yardstick(device)
+        x = torch.rand(1, 3, *SETTINGS[1][1], device=device)
+
+        def fn():
+            with torch.no_grad():
+                model(x, mode='tensor')
+    else:
+        forward, forward_backward = case_fns(name, setting, device)
+        fn = forward if which == 'forward' else forward_backward
+    if device.startswith('cuda'):
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        fn()
+        return (torch.cuda.max_memory_allocated() - base) / 2**20
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    fn()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+
+
+def peak_mb(name: str, setting: int, device: str, which: str) -> float:
+    """Peak memory growth (MB) of one call, in a fresh process."""
+    with mp.get_context('spawn').Pool(1) as pool:
+        return pool.map(_child_peak, [(name, setting, device, which)])[0]
+
+
+def time_yardstick(device: str, repeats: int) -> float:
+    """Forward time (ms) of the yardstick at the downsized Cityscapes size."""
+    model = build_yardstick(device)
+    x = torch.rand(1, 3, *SETTINGS[1][1], device=device)
+
+    def forward() -> None:
+        with torch.no_grad():
+            model(x, mode='tensor')
+
+    return time_ms(forward, device, repeats)
+
+
+def run(device: str, repeats: int, names: List[str],
+        memory: bool) -> List[dict]:
+    rows = []
+    yard_ms = time_yardstick(device, max(3, repeats // 3))
+    rows.append(dict(name='DeepLabv3+-R50-D8 forward (yardstick)',
+                     setting='307x614', forward_ms=yard_ms,
+                     peak_mb=peak_mb('yardstick', 1, device, 'forward')
+                     if memory else None))
+    for setting, (in_size, out_size) in enumerate(SETTINGS):
+        for name in names:
+            forward, forward_backward = case_fns(name, setting, device)
+            fwd = time_ms(forward, device, repeats)
+            fwd_bwd = time_ms(forward_backward, device, repeats)
+            rows.append(
+                dict(
+                    name=name,
+                    setting=f'{in_size[0]}x{in_size[1]} -> '
+                    f'{out_size[0]}x{out_size[1]}',
+                    forward_ms=fwd,
+                    forward_backward_ms=fwd_bwd,
+                    share_of_yardstick=fwd / yard_ms,
+                    backward_ratio=fwd_bwd / fwd,
+                    peak_mb=peak_mb(name, setting, device, 'forward_backward')
+                    if memory else None))
+            print(f'  {rows[-1]["setting"]:>24} {name:<18} fwd {fwd:8.1f} ms'
+                  f'  fwd+bwd {fwd_bwd:8.1f} ms', flush=True)
+    return rows
+
+
+def markdown(rows: List[dict], device: str) -> str:
+    yard = rows[0]
+    lines = [
+        f'Device: {device}, threads: {torch.get_num_threads()}, torch '
+        f'{torch.__version__}. Yardstick: {yard["name"]} at {yard["setting"]}'
+        f' = {yard["forward_ms"]:.1f} ms.', '',
+        '| setting | resizer | forward ms | fwd+bwd ms | fwd+bwd / fwd |'
+        ' forward / yardstick | peak MB (fwd+bwd) |',
+        '|---|---|---:|---:|---:|---:|---:|'
+    ]
+    for row in rows[1:]:
+        peak = '-' if row['peak_mb'] is None else f'{row["peak_mb"]:.0f}'
+        lines.append(
+            f'| {row["setting"]} | {row["name"]} | {row["forward_ms"]:.1f} | '
+            f'{row["forward_backward_ms"]:.1f} | {row["backward_ratio"]:.2f}x '
+            f'| {100 * row["share_of_yardstick"]:.1f}% | {peak} |')
+    return '\n'.join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--repeats', type=int, default=10)
+    parser.add_argument('--resizers', nargs='+', default=list(RESIZERS),
+                        choices=list(RESIZERS))
+    parser.add_argument('--no-memory', action='store_true',
+                        help='skip the per-case peak-memory processes')
+    parser.add_argument('--json', help='also write the rows to this file')
+    args = parser.parse_args()
+    rows = run(args.device, args.repeats, args.resizers, not args.no_memory)
+    print()
+    print(markdown(rows, args.device))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()
