@@ -1,0 +1,230 @@
+"""DownsizeDetDataPreprocessor against mmdet's own preprocessor and by hand."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+from mmdet.datasets.transforms import PackDetInputs, Resize
+from mmdet.models.data_preprocessors import DetDataPreprocessor
+from mmdet.structures.bbox import HorizontalBoxes, scale_boxes
+from mmdet.structures.mask import PolygonMasks
+from mmdet.testing import demo_mm_inputs
+from mmengine.structures import PixelData
+
+from mmresize.det import DownsizeDetDataPreprocessor
+
+NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True)
+BILINEAR = dict(type='mmresize.InterpolateResizer', mode='bilinear')
+
+
+def demo_batch(with_seg: bool = False) -> dict:
+    torch.manual_seed(0)
+    np.random.seed(0)
+    data = demo_mm_inputs(2, [[3, 128, 128], [3, 120, 110]], with_mask=True,
+                          with_semantic=with_seg)
+    if with_seg:
+        for sample in data['data_samples']:
+            seg = torch.randint(0, 5, (1, *sample.img_shape))
+            sample.gt_sem_seg = PixelData(sem_seg=seg)
+    return data
+
+
+def assert_meta_equal(ours, theirs):
+    assert set(ours.metainfo) == set(theirs.metainfo)
+    for key, value in theirs.metainfo.items():
+        if isinstance(value, (str, bool)) or value is None:
+            assert ours.metainfo[key] == value, key
+        else:
+            np.testing.assert_allclose(np.asarray(ours.metainfo[key], float),
+                                       np.asarray(value, float), err_msg=key)
+
+
+@pytest.mark.parametrize('training', [True, False])
+@pytest.mark.parametrize('divisor', [1, 32])
+def test_identity_size_equals_mmdet(training, divisor):
+    data = demo_batch(with_seg=True)
+    kwargs = dict(NORM, pad_size_divisor=divisor, pad_mask=True, pad_seg=True)
+    theirs = DetDataPreprocessor(**kwargs)(copy.deepcopy(data), training)
+    ours = DownsizeDetDataPreprocessor(
+        resizer=BILINEAR, target_size=(128, 128), **kwargs)(
+            copy.deepcopy(data), training)
+    torch.testing.assert_close(ours['inputs'], theirs['inputs'], rtol=0,
+                               atol=1e-6)
+    for mine, ref in zip(ours['data_samples'], theirs['data_samples']):
+        assert_meta_equal(mine, ref)
+        torch.testing.assert_close(mine.gt_instances.bboxes,
+                                   ref.gt_instances.bboxes)
+        if training:
+            np.testing.assert_array_equal(mine.gt_instances.masks.masks,
+                                          ref.gt_instances.masks.masks)
+            torch.testing.assert_close(mine.gt_sem_seg.sem_seg,
+                                       ref.gt_sem_seg.sem_seg)
+
+
+def test_downsizing_rewrites_everything_consistently():
+    data = demo_batch(with_seg=True)
+    before = copy.deepcopy(data['data_samples'])
+    pre = DownsizeDetDataPreprocessor(
+        resizer=dict(type='mmresize.DownsizeNet'), target_size=(50, 77),
+        pad_size_divisor=8, pad_mask=True, pad_seg=True, **NORM)
+    out = pre(data, training=True)
+    sy, sx = 50 / 128, 77 / 128
+    assert out['inputs'].shape == (2, 3, 56, 80)
+    for sample, old in zip(out['data_samples'], before):
+        assert sample.batch_input_shape == (56, 80)
+        h, w = sample.img_shape
+        assert (h, w) == (round(old.img_shape[0] * sy),
+                          round(old.img_shape[1] * sx))
+        assert sample.pad_shape == (-(-h // 8) * 8, -(-w // 8) * 8)
+        expected = old.gt_instances.bboxes * torch.tensor([sx, sy, sx, sy])
+        torch.testing.assert_close(sample.gt_instances.bboxes, expected)
+        ignored = old.ignored_instances.bboxes * torch.tensor(
+            [sx, sy, sx, sy])
+        torch.testing.assert_close(sample.ignored_instances.bboxes, ignored)
+        assert sample.gt_instances.masks.masks.shape[1:] == (56, 80)
+        assert sample.gt_sem_seg.sem_seg.shape[-2:] == (56, 80)
+        np.testing.assert_allclose(sample.scale_factor,
+                                   np.asarray(old.scale_factor) * [sx, sy])
+        np.testing.assert_allclose(sample.border,
+                                   np.asarray(old.border) * [sy, sy, sx, sx])
+
+
+def test_masks_and_labels_follow_the_image():
+    """A filled rectangle mask lands where its scaled box says."""
+    data = demo_batch()
+    sample = data['data_samples'][0]
+    mask = np.zeros((1, 128, 128), np.uint8)
+    mask[0, 32:96, 16:80] = 1
+    sample.gt_instances = sample.gt_instances[:1]
+    sample.gt_instances.masks = type(sample.gt_instances.masks)(mask, 128,
+                                                                128)
+    pre = DownsizeDetDataPreprocessor(resizer=BILINEAR, target_scale=0.25,
+                                      **NORM)
+    out = pre(data, training=True)['data_samples'][0]
+    resized = out.gt_instances.masks.masks[0]
+    ys, xs = np.nonzero(resized)
+    assert (ys.min(), ys.max() + 1, xs.min(), xs.max() + 1) == (8, 24, 4, 20)
+
+
+def test_polygon_masks_scale_exactly():
+    data = demo_batch()
+    sample = data['data_samples'][0]
+    polygon = [np.array([10., 20., 90., 20., 90., 70., 10., 70.])]
+    sample.gt_instances = sample.gt_instances[:1]
+    sample.gt_instances.masks = PolygonMasks([polygon], 128, 128)
+    pre = DownsizeDetDataPreprocessor(resizer=BILINEAR,
+                                      target_scale=(0.5, 0.3), **NORM)
+    out = pre(data, training=True)['data_samples'][0]
+    scaled = out.gt_instances.masks.masks[0][0]
+    sx, sy = round(128 * 0.3) / 128, 0.5  # the realised factors
+    np.testing.assert_allclose(scaled, polygon[0] * np.array([sx, sy] * 4))
+
+
+def test_box_types_are_rescaled():
+    data = demo_batch()
+    for sample in data['data_samples']:
+        sample.gt_instances.bboxes = HorizontalBoxes(
+            sample.gt_instances.bboxes)
+    sx, sy = round(128 * 0.3) / 128, round(128 * 0.45) / 128
+    expected = [s.gt_instances.bboxes.tensor * torch.tensor(
+        [sx, sy, sx, sy]) for s in data['data_samples']]
+    pre = DownsizeDetDataPreprocessor(
+        resizer=BILINEAR, target_scale=(0.45, 0.3), boxtype2tensor=False,
+        **NORM)
+    out = pre(data, training=True)
+    for sample, boxes in zip(out['data_samples'], expected):
+        assert isinstance(sample.gt_instances.bboxes, HorizontalBoxes)
+        torch.testing.assert_close(sample.gt_instances.bboxes.tensor, boxes)
+
+
+def test_test_time_gt_is_untouched():
+    data = demo_batch()
+    boxes = [s.gt_instances.bboxes.clone() for s in data['data_samples']]
+    pre = DownsizeDetDataPreprocessor(resizer=BILINEAR, target_scale=0.5,
+                                      **NORM)
+    out = pre(data, training=False)
+    for sample, box in zip(out['data_samples'], boxes):
+        torch.testing.assert_close(sample.gt_instances.bboxes, box)
+
+
+@pytest.mark.parametrize('target', [dict(target_size=(61, 47)),
+                                    dict(target_scale=(0.37, 0.29))])
+def test_prediction_maps_back_to_original_box(target):
+    """Pipeline Resize, then downsizing: scale_factor composes."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (230, 310, 3), dtype=np.uint8)
+    box = np.array([[31.5, 40.25, 201.0, 177.75]], np.float32)
+    results = dict(img=image, img_shape=image.shape[:2],
+                   ori_shape=image.shape[:2], gt_bboxes=HorizontalBoxes(box),
+                   gt_bboxes_labels=np.array([0]), gt_ignore_flags=np.array(
+                       [False]), img_id=0, img_path='synthetic.png')
+    results = Resize(scale=(200, 150), keep_ratio=False)(results)
+    packed = PackDetInputs()(results)
+    batch = dict(inputs=[packed['inputs']],
+                 data_samples=[packed['data_samples']])
+    pre = DownsizeDetDataPreprocessor(resizer=BILINEAR, **target, **NORM)
+    train = pre(copy.deepcopy(batch), training=True)['data_samples'][0]
+    predicted = train.gt_instances.bboxes  # a perfect prediction
+    test = pre(copy.deepcopy(batch), training=False)['data_samples'][0]
+    back = scale_boxes(predicted, [1 / s for s in test.scale_factor])
+    torch.testing.assert_close(back, torch.from_numpy(box), rtol=0, atol=1.0)
+    assert (back - torch.from_numpy(box)).abs().max() < 1e-3
+
+
+@pytest.mark.parametrize('kwargs,error,message', [
+    (dict(), ValueError, 'exactly one'),
+    (dict(target_size=(10, 10), target_scale=0.5), ValueError, 'exactly one'),
+    (dict(target_size=(0, 10)), ValueError, r'\(0, 10\)'),
+    (dict(target_scale=-0.5), ValueError, '-0.5'),
+    (dict(target_scale='half'), TypeError, 'half'),
+])
+def test_bad_targets(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        DownsizeDetDataPreprocessor(resizer=BILINEAR, **kwargs)
+
+
+def test_upsizing_warns_once():
+    data = demo_batch()
+    pre = DownsizeDetDataPreprocessor(resizer=BILINEAR, target_scale=1.5,
+                                      **NORM)
+    with pytest.warns(UserWarning, match='upsizing'):
+        pre(copy.deepcopy(data), training=False)
+
+
+def test_nan_input_names_the_sample():
+    data = demo_batch()
+    data['inputs'][1] = data['inputs'][1].float()
+    data['inputs'][0] = data['inputs'][0].float()
+    data['inputs'][1][0, 5, 5] = float('nan')
+    data['data_samples'][1].set_metainfo(dict(img_path='bad_image.jpg'))
+    pre = DownsizeDetDataPreprocessor(resizer=BILINEAR, target_scale=0.5,
+                                      **NORM)
+    with pytest.raises(ValueError, match='bad_image.jpg'):
+        pre(data, training=True)
+
+
+def test_wrong_channel_count_is_refused():
+    data = demo_batch()
+    data['inputs'] = [torch.randint(0, 255, (4, 64, 64), dtype=torch.uint8)]
+    data['data_samples'] = data['data_samples'][:1]
+    pre = DownsizeDetDataPreprocessor(
+        resizer=dict(type='mmresize.DownsizeNet'), target_scale=0.5)
+    with pytest.raises(ValueError, match='4 channels'):
+        pre(data, training=False)
+
+
+def test_init_weights_reaches_the_resizer(tmp_path):
+    source = DownsizeDetDataPreprocessor(
+        resizer=dict(type='mmresize.DownsizeNet', init='random'),
+        target_scale=0.5)
+    path = tmp_path / 'resizer.pth'
+    torch.save(source.resizer.state_dict(), path)
+    pre = DownsizeDetDataPreprocessor(
+        resizer=dict(type='mmresize.DownsizeNet',
+                     init_cfg=dict(type='Pretrained', checkpoint=str(path))),
+        target_scale=0.5)
+    pre.init_weights()
+    for key, value in source.resizer.state_dict().items():
+        torch.testing.assert_close(pre.resizer.state_dict()[key], value,
+                                   rtol=0, atol=0)
