@@ -7,6 +7,13 @@ coefficients inferred from the relative distance vector r and texture features
 read at the projected point ("floating-point pooling"). The exact definition
 lives in ``shared/design/downsizenet.md``; section numbers below refer to it.
 
+Exact bilinear start (section 4, ours): the suggested ``softmax(log r + z)``
+saturates wherever r has zeros, and at odd integer factors (300 -> 100) every
+r is one-hot, so no gradient reaches the network at all. Instead the
+coefficients blend the bilinear weights with the network's,
+``(1 - g) r + g act(z)``, through a scalar gate g that starts at 0 (see
+``gated_blend`` for how both keep learning while the gate is closed).
+
 Cost: the last texture layer is evaluated only at the h x w anchor points it is
 read at (section 5), as a stride-3 convolution over the gathered 3 x 3
 neighbourhoods; earlier layers run densely in channels_last.
@@ -23,30 +30,34 @@ from .base import BaseResizer
 from .grid import AxisGrid, axis_grid, bilinear_prior, relative_distance
 from .sampling import gather_grid, gather_neighbourhood
 
-# Logit standing in for log(0) at init='interp': exp(-20) ~ 2e-9, far below
-# float32 round-off on unit-scale images, yet finite so gradients stay defined.
-ZERO_LOGIT = -20.0
-# Logit of a coefficient of exactly 1 under 'sigmoid' (sigmoid(20) ~ 1 - 2e-9).
-ONE_LOGIT = 20.0
+# While the gate is (nearly) closed the network's coefficients are trained as
+# if it were open this much, so they keep learning from the bilinear start.
+MIN_GATE_GRAD = 0.1
 
 
-def interp_prior(r: torch.Tensor, coef_act: str) -> torch.Tensor:
-    """Logits b with ``act(b) == r`` for the activation ``coef_act``.
+def straight_through_unit(value: torch.Tensor) -> torch.Tensor:
+    """``value`` clamped to [0, 1] in the forward pass, identity gradient.
 
-    Args:
-        r: (K, h, w) float64 non-negative weights summing to 1 per pixel.
-        coef_act: 'softmax' (b = log r) or 'sigmoid' (b = logit r).
-
-    Returns:
-        (K, h, w) float64 logits; zero weights map to ZERO_LOGIT.
+    The blend gate starts at exactly 0 (the bilinear start) and must be able
+    to leave it, and to come back from below 0, by gradient descent.
     """
-    if coef_act == 'softmax':
-        logits = r.clamp(min=1e-300).log()
-    else:
-        logits = torch.logit(r.clamp(min=1e-300, max=1.0), eps=None)
-        logits = logits.clamp(max=ONE_LOGIT)
-    return torch.where(r > 0, logits.clamp(min=ZERO_LOGIT),
-                       torch.full_like(r, ZERO_LOGIT))
+    return value + (value.clamp(0, 1) - value).detach()
+
+
+def gated_blend(prior: torch.Tensor, learned: torch.Tensor,
+                gate: torch.Tensor) -> torch.Tensor:
+    """``(1 - g) * prior + g * learned`` with g = gate clamped to [0, 1].
+
+    Forward: exactly that convex blend (exactly ``prior`` at g = 0). Backward:
+    the gate gets the straight-through gradient ``sum((learned - prior) *
+    grad)``, and ``learned`` gets ``max(g, MIN_GATE_GRAD) * grad``: the first-
+    order direction that would make blending pay, which is also what opens
+    the gate. Shapes broadcast: prior (1, K, h, w), learned (B, K, h, w).
+    """
+    g = straight_through_unit(gate)
+    g_learn = g.detach().clamp(min=MIN_GATE_GRAD)
+    return ((1 - g) * prior + g * learned.detach() +
+            g_learn * (learned - learned.detach()))
 
 
 def normalised_coefficients(logits: torch.Tensor,
@@ -68,9 +79,11 @@ class DownsizeNet(BaseResizer):
         num_convs: 3x3 conv layers of the texture branch, 2 to 4.
         kernel: 'bilinear' (K = 4 neighbours) or 'bicubic' (K = 16).
         coef_act: 'softmax' or 'sigmoid' (then normalised to sum to 1).
-        init: 'interp' starts exactly as bilinear interpolation (the 1x1
-            coefficient conv is zero and a fixed bilinear prior is added to
-            its logits); 'random' is the paper's plain initialisation.
+        init: 'interp' starts exactly as bilinear interpolation: the
+            coefficients are ``(1 - g) * r_bilinear + g * act(z)`` with a
+            learnable scalar gate ``blend`` g starting at 0 and the 1x1
+            conv z at zero (one parameter more than the paper's 2,852).
+            'random' is the paper's plain ``act(z)`` with random weights.
         frozen: see ``BaseResizer``.
         init_cfg: mmengine initialisation config.
 
@@ -110,6 +123,8 @@ class DownsizeNet(BaseResizer):
             for cin, cout in zip(channels[:-1], channels[1:]))
         self.coef_conv = nn.Conv2d(feat_channels + self.num_neighbours,
                                    self.num_neighbours, 1)
+        if init == 'interp':
+            self.blend = nn.Parameter(torch.zeros(()))
         self._reset_coef_conv()
         if frozen:
             self.freeze()
@@ -118,6 +133,7 @@ class DownsizeNet(BaseResizer):
         if self.init == 'interp':
             nn.init.zeros_(self.coef_conv.weight)
             nn.init.zeros_(self.coef_conv.bias)
+            nn.init.zeros_(self.blend)
 
     def init_weights(self) -> None:
         """Keep the 'interp' start unless an ``init_cfg`` says otherwise."""
@@ -167,10 +183,11 @@ class DownsizeNet(BaseResizer):
                            r.expand(feats.shape[0], -1, -1, -1)], dim=1),
                 self.coef_conv.weight.to(dtype),
                 self.coef_conv.bias.to(dtype))
+            coef = normalised_coefficients(z, self.coef_act)
             if self.init == 'interp':
-                prior = interp_prior(bilinear_prior(gy, gx), self.coef_act)
-                z = z + prior.to(device, dtype)
-            return normalised_coefficients(z, self.coef_act)
+                prior = bilinear_prior(gy, gx).to(device, dtype)[None]
+                coef = gated_blend(prior, coef, self.blend.to(dtype))
+            return coef
 
     def resize_with_coefficients(
             self, x: torch.Tensor,
@@ -200,4 +217,4 @@ def _check_choice(name: str, value: str, choices: Tuple[str, ...]) -> None:
         raise ValueError(f'{name} must be one of {choices}, got {value!r}')
 
 
-__all__ = ['DownsizeNet', 'interp_prior', 'normalised_coefficients']
+__all__ = ['DownsizeNet', 'normalised_coefficients']
