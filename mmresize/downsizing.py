@@ -6,7 +6,7 @@ Framework-neutral (mmengine and torch only); ``mmresize.det`` and
 """
 import math
 import warnings
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -77,6 +77,12 @@ def check_finite(x: torch.Tensor, names: Sequence[str]) -> None:
         raise ValueError(
             f'NaN or Inf in the input batch, sample(s): {", ".join(which)}. '
             'Check these images and the normalisation (std must not be 0).')
+
+
+def sample_names(samples: Optional[Sequence]) -> List[str]:
+    """Image paths of a batch's data samples, for error messages."""
+    return [s.metainfo.get('img_path', f'#{i}')
+            for i, s in enumerate(samples or [])]
 
 
 class DownsizeMixin:

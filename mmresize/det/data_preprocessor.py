@@ -9,7 +9,7 @@ CenterNet's ``border`` always, so ``rescale=True`` maps predictions back to
 the original image). Modelled on mmdet's ``BatchSyncRandomResize``, which
 does not touch test-time ``scale_factor``.
 """
-from typing import List, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -29,6 +29,7 @@ from mmresize.downsizing import (
     divisor_shape,
     pad_to_divisor,
     resize_labels,
+    sample_names,
     scaled_shape,
 )
 
@@ -64,7 +65,7 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
         data = super().forward(data=data, training=training)
         inputs, samples = data['inputs'], data['data_samples']
         if self.check_finite:
-            check_finite(inputs, _names(samples))
+            check_finite(inputs, sample_names(samples))
         resized, sy, sx = self.downsize(inputs)
         resized = pad_to_divisor(resized, self.out_size_divisor,
                                  self.pad_value)
@@ -135,12 +136,6 @@ def _rescale_instances(instances: InstanceData, sy: float, sx: float,
             if pad_mask:
                 masks = masks.pad(batch_shape, pad_val=0)
         instances.masks = masks
-
-
-def _names(samples: Optional[List[DetDataSample]]) -> List[str]:
-    if not samples:
-        return []
-    return [s.metainfo.get('img_path', f'#{i}') for i, s in enumerate(samples)]
 
 
 __all__ = ['DownsizeDetDataPreprocessor']
