@@ -138,12 +138,12 @@ def test_texture_features_match_dense_convolution():
     torch.manual_seed(0)
     model = DownsizeNet(num_convs=3)
     x = torch.rand(2, 3, 25, 19)
-    gy, gx = model.grids((25, 19), (7, 8))
+    geo = model.geometry(x, (7, 8))
     feats = x
     for conv in model.convs:
         feats = F.relu(conv(feats))
-    dense = feats[:, :, gy.anchor][:, :, :, gx.anchor]
-    torch.testing.assert_close(model.texture_at_anchors(x, gy, gx), dense,
+    dense = feats[:, :, geo.anchor_y][:, :, :, geo.anchor_x]
+    torch.testing.assert_close(model.texture_at_anchors(x, geo), dense,
                                rtol=1e-5, atol=1e-5)
 
 

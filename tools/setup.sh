@@ -121,14 +121,20 @@ pip_install -r "$here/requirements/runtime.txt"
 say tests "test tools"
 pip_install -r "$here/requirements/tests.txt"
 
-say mmresize "mmresize in editable mode"
+say mmresize "mmresize in editable mode, with its compiled CPU op"
 if ! pycheck - "$here" <<'PY' 2>/dev/null
-import sys, pathlib, mmresize
-raise SystemExit(0 if pathlib.Path(mmresize.__file__).resolve().is_relative_to(pathlib.Path(sys.argv[1]).resolve()) else 1)
+import os, sys, pathlib
+here = pathlib.Path(sys.argv[1]).resolve()
+import torch, mmresize
+assert pathlib.Path(mmresize.__file__).resolve().is_relative_to(here)
+if os.environ.get('MMRESIZE_WITH_OPS', '1') != '0':
+    from mmresize import _ext  # built, and newer than its source
+    src = here / 'mmresize' / 'csrc' / 'texture_at_anchors.cpp'
+    assert os.path.getmtime(_ext.__file__) >= os.path.getmtime(src)
 PY
 then pip_install --no-deps --no-build-isolation -e "$here"; fi
 
 say check "importing the stack"
-pycheck -c 'import mmresize, mmdet, mmseg, mmcv, mmengine, torch; from mmcv.ops import nms; print(f"    torch {torch.__version__}, mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmresize {mmresize.__version__}")'
+pycheck -c 'import torch, mmresize, mmdet, mmseg, mmcv, mmengine; from mmcv.ops import nms; from mmresize.resizers import fused; print(f"    torch {torch.__version__}, mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmresize {mmresize.__version__} (compiled op: {fused._ext is not None})")'
 trap - ERR
 echo "setup: done"

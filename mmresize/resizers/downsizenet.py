@@ -15,8 +15,10 @@ coefficients blend the bilinear weights with the network's,
 ``gated_blend`` for how both keep learning while the gate is closed).
 
 Cost: the last texture layer is evaluated only at the h x w anchor points it is
-read at (section 5), as a stride-3 convolution over the gathered 3 x 3
-neighbourhoods; earlier layers run densely in channels_last.
+read at (section 5). On CPU a compiled op (``fused.py``) evaluates the last
+two layers from the 5x5 input patch of each anchor; elsewhere the layer before
+runs densely in channels_last and the last as a stride-3 convolution over the
+gathered 3 x 3 neighbourhoods.
 """
 from typing import Optional, Tuple
 
@@ -26,8 +28,9 @@ from torch import nn
 
 from mmresize.registry import MODELS
 
+from . import fused
 from .base import BaseResizer
-from .grid import AxisGrid, axis_grid, bilinear_prior, relative_distance
+from .grid import Geometry, sampling_geometry
 from .sampling import gather_grid, gather_neighbourhood
 
 # While the gate is (nearly) closed the network's coefficients are trained as
@@ -35,13 +38,20 @@ from .sampling import gather_grid, gather_neighbourhood
 MIN_GATE_GRAD = 0.1
 
 
-def straight_through_unit(value: torch.Tensor) -> torch.Tensor:
-    """``value`` clamped to [0, 1] in the forward pass, identity gradient.
+class _GatedBlend(torch.autograd.Function):
+    """``lerp(prior, learned, clamp(gate, 0, 1))`` with the gradients below."""
 
-    The blend gate starts at exactly 0 (the bilinear start) and must be able
-    to leave it, and to come back from below 0, by gradient descent.
-    """
-    return value + (value.clamp(0, 1) - value).detach()
+    @staticmethod
+    def forward(ctx, prior, learned, gate):
+        g = gate.clamp(0, 1)
+        ctx.save_for_backward(prior, learned, g)
+        return torch.lerp(prior.expand_as(learned), learned, g)
+
+    @staticmethod
+    def backward(ctx, grad):
+        prior, learned, g = ctx.saved_tensors
+        grad_gate = (grad * (learned - prior)).sum().reshape(g.shape)
+        return None, grad * g.clamp(min=MIN_GATE_GRAD), grad_gate
 
 
 def gated_blend(prior: torch.Tensor, learned: torch.Tensor,
@@ -50,14 +60,13 @@ def gated_blend(prior: torch.Tensor, learned: torch.Tensor,
 
     Forward: exactly that convex blend (exactly ``prior`` at g = 0). Backward:
     the gate gets the straight-through gradient ``sum((learned - prior) *
-    grad)``, and ``learned`` gets ``max(g, MIN_GATE_GRAD) * grad``: the first-
-    order direction that would make blending pay, which is also what opens
-    the gate. Shapes broadcast: prior (1, K, h, w), learned (B, K, h, w).
+    grad)`` (also outside [0, 1], so it can reopen), and ``learned`` gets
+    ``max(g, MIN_GATE_GRAD) * grad``: the first-order direction that would
+    make blending pay, which is also what opens the gate.
+
+    Shapes: prior (1, K, h, w), learned (B, K, h, w), gate () -> (B, K, h, w).
     """
-    g = straight_through_unit(gate)
-    g_learn = g.detach().clamp(min=MIN_GATE_GRAD)
-    return ((1 - g) * prior + g * learned.detach() +
-            g_learn * (learned - learned.detach()))
+    return _GatedBlend.apply(prior, learned, gate)
 
 
 def normalised_coefficients(logits: torch.Tensor,
@@ -141,52 +150,63 @@ class DownsizeNet(BaseResizer):
         if self.init_cfg is None:
             self._reset_coef_conv()
 
-    def grids(self, in_size: Tuple[int, int],
-              out_size: Tuple[int, int]) -> Tuple[AxisGrid, AxisGrid]:
-        """Row and column source grids for (H, W) -> (h, w)."""
-        return (axis_grid(in_size[0], out_size[0], self.kernel),
-                axis_grid(in_size[1], out_size[1], self.kernel))
+    def geometry(self, x: torch.Tensor, size: Tuple[int, int]) -> Geometry:
+        """Sampling geometry of x (B, C, H, W) -> (h, w), cached per size."""
+        dtype = torch.promote_types(x.dtype, torch.float32)
+        return sampling_geometry(tuple(x.shape[-2:]), tuple(size),
+                                 self.kernel, x.device, dtype)
 
-    def texture_at_anchors(self, x: torch.Tensor, gy: AxisGrid,
-                           gx: AxisGrid) -> torch.Tensor:
+    def texture_at_anchors(self, x: torch.Tensor,
+                           geo: Geometry) -> torch.Tensor:
         """Texture features read at the anchors P (floating-point pooling).
 
         Args:
             x: (B, C, H, W) images.
-            gy, gx: row and column grids (anchors (h,) and (w,)).
+            geo: the sampling geometry (anchors (h,) and (w,)).
 
         Returns:
             (B, F, h, w) features of the last conv layer, evaluated only at
             the anchors.
         """
-        feats = x.contiguous(memory_format=torch.channels_last)
-        for conv in self.convs[:-1]:
-            feats = F.relu(conv(feats), inplace=True)
-        last = self.convs[-1]
+        ys, xs = geo.anchor_y, geo.anchor_x
+        head = self.convs[:-2]
+        feats = x
+        if len(head):
+            feats = x.contiguous(memory_format=torch.channels_last)
+            for conv in head:
+                feats = F.relu(conv(feats), inplace=True)
+        conv_a, conv_b = self.convs[-2], self.convs[-1]
+        if fused.available(feats, conv_a, conv_b):
+            return fused.texture_at_anchors(feats.contiguous(), conv_a, conv_b,
+                                            ys, xs)
+        feats = F.relu(conv_a(feats.contiguous(
+            memory_format=torch.channels_last)), inplace=True)
         # The 3x3 neighbourhoods of all anchors, tiled as (3h, 3w): a stride-3
         # conv over them is the last layer at the anchors (zero padding kept).
         offsets = torch.arange(-1, 2, device=x.device)
-        neigh = gather_neighbourhood(feats, gy.anchor.to(x.device),
-                                     gx.anchor.to(x.device), offsets)
-        return F.relu(F.conv2d(neigh, last.weight, last.bias, stride=3))
+        neigh = gather_neighbourhood(feats, ys, xs, offsets)
+        return F.relu(F.conv2d(neigh, conv_b.weight, conv_b.bias, stride=3))
 
-    def _coefficients(self, feats: torch.Tensor, gy: AxisGrid,
-                      gx: AxisGrid) -> torch.Tensor:
+    def _coefficients(self, feats: torch.Tensor,
+                      geo: Geometry) -> torch.Tensor:
         """Coefficients (B, K, h, w), float32 or wider, from anchor features."""
         device = feats.device
         # float32 at least (float64 stays float64, for gradcheck).
-        dtype = torch.promote_types(feats.dtype, torch.float32)
-        r = relative_distance(gy, gx).to(device, dtype)
+        dtype = geo.r.dtype
+        r = geo.r
+        feat_channels = feats.shape[1]
+        weight = self.coef_conv.weight.to(dtype).flatten(1)  # (K, F + K)
+        bias = self.coef_conv.bias.to(dtype)[:, None, None]
         with torch.autocast(device_type=device.type, enabled=False):
-            z = F.conv2d(
-                torch.cat([feats.to(dtype),
-                           r.expand(feats.shape[0], -1, -1, -1)], dim=1),
-                self.coef_conv.weight.to(dtype),
-                self.coef_conv.bias.to(dtype))
+            # The 1x1 conv over [features, r], split so that r's part (the
+            # same for every image) is computed once: (B, K, h, w).
+            z = torch.einsum('kf,bfhw->bkhw', weight[:, :feat_channels],
+                             feats.to(dtype))
+            z = z + (torch.einsum('kr,rhw->khw', weight[:, feat_channels:], r)
+                     + bias)
             coef = normalised_coefficients(z, self.coef_act)
             if self.init == 'interp':
-                prior = bilinear_prior(gy, gx).to(device, dtype)[None]
-                coef = gated_blend(prior, coef, self.blend.to(dtype))
+                coef = gated_blend(geo.prior, coef, self.blend.to(dtype))
             return coef
 
     def resize_with_coefficients(
@@ -196,10 +216,9 @@ class DownsizeNet(BaseResizer):
 
         ``x`` and ``size`` must already be checked (use ``forward``).
         """
-        gy, gx = self.grids(x.shape[-2:], size)
-        coef = self._coefficients(self.texture_at_anchors(x, gy, gx), gy, gx)
-        out = gather_grid(x, gy.index.to(x.device), gx.index.to(x.device),
-                          coef)
+        geo = self.geometry(x, size)
+        coef = self._coefficients(self.texture_at_anchors(x, geo), geo)
+        out = gather_grid(x, geo.index_y, geo.index_x, coef)
         return out, coef
 
     def resize(self, x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:

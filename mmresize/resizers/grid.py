@@ -8,7 +8,8 @@ indices are clamped into ``[0, in_size - 1]`` (replicate border), exactly as
 
 See ``shared/design/downsizenet.md`` sections 1-2 (Ma & Li, BMVC 2022).
 """
-from typing import NamedTuple
+import functools
+from typing import NamedTuple, Tuple
 
 import torch
 
@@ -114,3 +115,37 @@ def bilinear_prior(gy: AxisGrid, gx: AxisGrid) -> torch.Tensor:
     wx[:, first:first + 2] = gx.inner
     r = wy[:, None, :, None] * wx[None, :, None, :]
     return r.flatten(2).permute(2, 0, 1)
+
+
+class Geometry(NamedTuple):
+    """Everything DownsizeNet needs about (H, W) -> (h, w), on one device.
+
+    Attributes:
+        index_y: (h, Ty), index_x: (w, Tx) long neighbour indices.
+        anchor_y: (h,), anchor_x: (w,) long anchors P.
+        r: (K, h, w) relative distance vector.
+        prior: (1, K, h, w) bilinear weights on the K neighbours.
+    """
+    index_y: torch.Tensor
+    index_x: torch.Tensor
+    anchor_y: torch.Tensor
+    anchor_x: torch.Tensor
+    r: torch.Tensor
+    prior: torch.Tensor
+
+
+@functools.lru_cache(maxsize=32)
+def sampling_geometry(in_size: Tuple[int, int], out_size: Tuple[int, int],
+                      kernel: str, device: torch.device,
+                      dtype: torch.dtype) -> Geometry:
+    """Cached ``Geometry``: it depends on the sizes only, not on the images.
+
+    The returned tensors are shared between calls; never modify them.
+    """
+    gy = axis_grid(in_size[0], out_size[0], kernel)
+    gx = axis_grid(in_size[1], out_size[1], kernel)
+    return Geometry(
+        gy.index.to(device), gx.index.to(device), gy.anchor.to(device),
+        gx.anchor.to(device),
+        relative_distance(gy, gx).to(device, dtype),
+        bilinear_prior(gy, gx).to(device, dtype)[None])
