@@ -1,4 +1,5 @@
-"""Mixed-precision training on any device.
+"""Training helpers: mixed precision on any device, and an optimizer
+constructor that leaves frozen parameters out.
 
 mmengine's ``AmpOptimWrapper`` needs CUDA (or NPU/MLU). ``enable_amp`` picks
 it on a GPU (fp16 with dynamic loss scaling) and, on a CPU,
@@ -10,8 +11,8 @@ import contextlib
 
 import torch
 from mmengine.config import Config
-from mmengine.optim import OptimWrapper
-from mmengine.registry import OPTIM_WRAPPERS
+from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
+from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -43,3 +44,22 @@ def enable_amp(cfg: Config) -> None:
         wrapper.setdefault('loss_scale', 'dynamic')
     else:
         wrapper.type = 'BF16OptimWrapper'
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class FrozenAwareOptimWrapperConstructor(DefaultOptimWrapperConstructor):
+    """mmengine's default constructor, minus parameters that need no grad.
+
+    mmengine puts frozen parameters into the optimizer too (they get no
+    gradient, so plain SGD/Adam skip them); this keeps them out entirely, as
+    a frozen transferred resizer should be. Use with
+    ``optim_wrapper=dict(constructor='FrozenAwareOptimWrapperConstructor')``.
+    """
+
+    def __call__(self, model: torch.nn.Module) -> OptimWrapper:
+        wrapper = super().__call__(model)
+        groups = wrapper.optimizer.param_groups
+        for group in groups:
+            group['params'] = [p for p in group['params'] if p.requires_grad]
+        groups[:] = [g for g in groups if g['params']]
+        return wrapper

@@ -30,13 +30,19 @@ def point_data_root(cfg: Config, data_root: str) -> None:
                     cfg[key]['ann_file'] = data_root + ann[len(old):]
 
 
+def _is_download(path: Any) -> bool:
+    return isinstance(path, str) and '://' in path
+
+
 def strip_pretrained(node: Any) -> None:
-    """Drop every Pretrained init and ``pretrained=`` (no downloads)."""
+    """Drop ``pretrained=`` and Pretrained inits that download (model zoo
+    URLs); local checkpoints, like a transferred resizer, stay."""
     if isinstance(node, dict):
         if 'pretrained' in node:
             node['pretrained'] = None
         init = node.get('init_cfg')
-        if isinstance(init, dict) and init.get('type') == 'Pretrained':
+        if isinstance(init, dict) and init.get('type') == 'Pretrained' \
+                and _is_download(init.get('checkpoint')):
             node['init_cfg'] = None
         for value in node.values():
             strip_pretrained(value)

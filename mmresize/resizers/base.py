@@ -86,8 +86,20 @@ class BaseResizer(BaseModule):
         self._norms_eval()
 
     def init_weights(self) -> None:
-        """Initialise (``init_cfg`` included), then re-apply ``frozen``."""
-        super().init_weights()
+        """Initialise, then re-apply ``frozen``.
+
+        ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` loads a
+        resizer checkpoint written by ``tools/transfer_resizer.py`` strictly,
+        after checking its recorded type, arguments and checksum against this
+        module (``mmresize.transfer.load_resizer_checkpoint``).
+        """
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            from mmresize.transfer import load_resizer_checkpoint
+            load_resizer_checkpoint(self, cfg['checkpoint'])
+            self._is_init = True
+        else:
+            super().init_weights()
         if self.frozen:
             self.freeze()
 

@@ -62,6 +62,9 @@ class LearnableResizer(BaseResizer):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(in_channels=in_channels, frozen=frozen,
                          init_cfg=init_cfg)
+        self.num_kernels = num_kernels
+        self.num_res_blocks = num_res_blocks
+        self.negative_slope = negative_slope
         n = num_kernels
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, n, 7, padding=3),

@@ -1,0 +1,203 @@
+"""tools/transfer_resizer.py and loading a frozen transferred resizer."""
+import hashlib
+import os.path as osp
+
+import pytest
+import torch
+from mmdet.datasets import VOCDataset
+from mmengine.runner import Runner
+
+from mmresize.transfer import TransferError, extract
+from tests.data_factory import make_voc_detection, make_voc_segmentation
+from tests.tiny_runner import tiny_config
+from tools.transfer_resizer import main as transfer
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CFG = osp.join(ROOT, 'configs')
+DET_SOURCE = osp.join(CFG, 'centernet', 'centernet_r18_voc0712_downsize.py')
+SEG_SOURCE = osp.join(CFG, 'deeplabv3plus_downsize_voc.py')
+DET_TARGET = osp.join(
+    CFG, 'transfer', 'centernet_r18_voc0712_0.3x_frozen_from_deeplabv3plus.py')
+SEG_TARGET = osp.join(
+    CFG, 'transfer', 'deeplabv3plus_r50-d8_voc12aug_0.3x_frozen_from_centernet.py')
+BILINEAR_DET = osp.join(CFG, 'centernet', 'centernet_r18_voc0712_bilinear.py')
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp('data')
+    det = str(make_voc_detection(root, VOCDataset.METAINFO['classes'])) + '/'
+    seg = str(make_voc_segmentation(root))
+    return dict(det=det, seg=seg, root=root)
+
+
+def train(config, data_root, work_dir, iters=2, **overrides):
+    cfg = tiny_config(config, data_root, work_dir, iters=iters, **overrides)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner, osp.join(str(work_dir), f'iter_{iters}.pth')
+
+
+@pytest.fixture(scope='module')
+def det_checkpoint(data):
+    # init='random' so the transferred weights are not the trivial start
+    runner, path = train(DET_SOURCE, data['det'], data['root'] / 'det_src',
+                         **{'model.data_preprocessor.target_scale': 0.3,
+                            'model.data_preprocessor.resizer.init': 'random'})
+    return path, runner.model.data_preprocessor.resizer.state_dict()
+
+
+@pytest.fixture(scope='module')
+def seg_checkpoint(data):
+    runner, path = train(SEG_SOURCE, data['seg'], data['root'] / 'seg_src',
+                         iters=1,
+                         **{'model.data_preprocessor.resizer.init': 'random'})
+    return path, runner.model.data_preprocessor.resizer.state_dict()
+
+
+def sha(path):
+    return hashlib.sha256(open(path, 'rb').read()).hexdigest()
+
+
+@pytest.mark.parametrize('direction', ['det_to_seg', 'seg_to_det'])
+def test_round_trip_and_frozen_training(direction, data, tmp_path, request):
+    source = request.getfixturevalue(
+        'det_checkpoint' if direction == 'det_to_seg' else 'seg_checkpoint')
+    path, source_state = source
+    target, root = ((SEG_TARGET, data['seg']) if direction == 'det_to_seg'
+                    else (DET_TARGET, data['det']))
+    before = sha(path)
+    out = str(tmp_path / 'resizer.pth')
+    # the recorded args say init='random'; the target config says 'interp'
+    init = '--check'
+    assert transfer([path, out, init, target]) == 1  # refused: init differs
+    assert not osp.exists(out)
+    assert transfer([path, out]) == 0
+    assert sha(path) == before  # the source is only read
+    cfg = tiny_config(target, root, tmp_path / 'target', iters=3)
+    cfg.model.data_preprocessor.resizer.init = 'random'
+    cfg.model.data_preprocessor.resizer.init_cfg.checkpoint = out
+    runner = Runner.from_cfg(cfg)
+    runner.model.init_weights()
+    resizer = runner.model.data_preprocessor.resizer
+    for key, value in source_state.items():
+        assert torch.equal(resizer.state_dict()[key], value), key
+    x = torch.rand(1, 3, 64, 80)
+    from mmresize.registry import MODELS
+    original = MODELS.build(dict(type='mmresize.DownsizeNet', init='random'))
+    original.load_state_dict(source_state)
+    assert torch.equal(resizer(x, (19, 24)), original(x, (19, 24)))
+    # frozen through training: bitwise unchanged, absent from the optimizer
+    others = {k: v.clone() for k, v in runner.model.state_dict().items()
+              if 'resizer' not in k and v.is_floating_point()}
+    runner.train()
+    for key, value in source_state.items():
+        assert torch.equal(resizer.state_dict()[key], value), key
+    changed = [k for k, v in runner.model.state_dict().items()
+               if k in others and not torch.equal(v, others[k])]
+    assert changed, 'the task model did not train'
+    in_optimizer = {id(p) for group in runner.optim_wrapper.param_groups
+                    for p in group['params']}
+    assert not any(id(p) in in_optimizer for p in resizer.parameters())
+    assert 'data_preprocessor.resizer.convs.0.weight' in torch.load(
+        tmp_path / 'target' / 'iter_3.pth', weights_only=False)['state_dict']
+
+
+def write_config(tmp_path, base, **resizer):
+    path = tmp_path / 'target.py'
+    items = ', '.join(f'{k}={v!r}' for k, v in resizer.items())
+    path.write_text(f"_base_ = ['{base}']\nmodel = dict(data_preprocessor="
+                    f"dict(resizer=dict({items})))\n")
+    return str(path)
+
+
+@pytest.mark.parametrize('change,key', [(dict(num_convs=3), 'num_convs'),
+                                        (dict(kernel='bicubic'), 'kernel'),
+                                        (dict(feat_channels=8),
+                                         'feat_channels')])
+def test_mismatch_is_refused_and_nothing_written(change, key, det_checkpoint,
+                                                 tmp_path, capsys):
+    path, _ = det_checkpoint
+    target = write_config(tmp_path, SEG_TARGET, init='random', **change)
+    out = tmp_path / 'resizer.pth'
+    assert transfer([path, str(out), '--check', target]) == 1
+    err = capsys.readouterr().err
+    assert f'{key}: checkpoint' in err and 'does not match' in err
+    assert not out.exists()
+    matching = write_config(tmp_path, SEG_TARGET, init='random')
+    assert transfer([path, str(out), '--check', matching]) == 0
+
+
+def test_no_overwrite_without_force(det_checkpoint, tmp_path, capsys):
+    path, _ = det_checkpoint
+    out = tmp_path / 'resizer.pth'
+    out.write_bytes(b'user file')
+    assert transfer([path, str(out)]) == 1
+    assert '--force' in capsys.readouterr().err
+    assert out.read_bytes() == b'user file'
+    assert transfer([path, str(out), '--force']) == 0
+    assert extract(path)['meta']['mmresize_resizer']['sha256'] == torch.load(
+        out, weights_only=False)['meta']['mmresize_resizer']['sha256']
+
+
+def test_write_is_atomic(det_checkpoint, tmp_path, monkeypatch):
+    path, _ = det_checkpoint
+
+    def broken_save(obj, f, *args, **kwargs):
+        f.write(b'half a file')
+        raise OSError('disk full')
+
+    monkeypatch.setattr(torch, 'save', broken_save)
+    with pytest.raises(OSError, match='disk full'):
+        transfer([path, str(tmp_path / 'resizer.pth')])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize('case', ['corrupt', 'no_resizer', 'bilinear',
+                                  'missing', 'ema'])
+def test_bad_sources_give_clear_errors(case, det_checkpoint, data, tmp_path,
+                                       capsys):
+    path, _ = det_checkpoint
+    if case == 'corrupt':
+        path = str(tmp_path / 'corrupt.pth')
+        open(path, 'wb').write(b'\x80\x02 not a checkpoint')
+        message = 'cannot read'
+    elif case == 'no_resizer':
+        checkpoint = torch.load(det_checkpoint[0], weights_only=False)
+        checkpoint['state_dict'] = {
+            k: v for k, v in checkpoint['state_dict'].items()
+            if 'resizer' not in k}
+        path = str(tmp_path / 'no_resizer.pth')
+        torch.save(checkpoint, path)
+        message = 'no resizer weights'
+    elif case == 'bilinear':
+        _, path = train(BILINEAR_DET, data['det'], tmp_path / 'bilinear',
+                        iters=1)
+        message = 'fixed interpolation'
+    elif case == 'missing':
+        path = str(tmp_path / 'nowhere.pth')
+        message = 'does not exist'
+    else:
+        message = 'no EMA weights'
+    args = [path, str(tmp_path / 'out.pth')] + (['--ema'] if case == 'ema'
+                                                else [])
+    assert transfer(args) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / 'out.pth').exists()
+
+
+def test_loading_checks_type_args_and_checksum(det_checkpoint, tmp_path):
+    path, _ = det_checkpoint
+    out = str(tmp_path / 'resizer.pth')
+    assert transfer([path, out]) == 0
+    from mmresize.resizers import DownsizeNet
+    pretrained = dict(type='Pretrained', checkpoint=out)
+    wrong = DownsizeNet(num_convs=3, init='random', init_cfg=pretrained)
+    with pytest.raises(TransferError, match='num_convs'):
+        wrong.init_weights()
+    checkpoint = torch.load(out, weights_only=False)
+    checkpoint['state_dict']['convs.0.bias'] += 1
+    torch.save(checkpoint, out)
+    right = DownsizeNet(init='random', init_cfg=pretrained)
+    with pytest.raises(TransferError, match='checksum'):
+        right.init_weights()
