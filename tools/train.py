@@ -12,6 +12,7 @@ import os
 import os.path as osp
 import sys
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -42,6 +43,25 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def use_cpu_ddp(cfg: Config) -> None:
+    """Distributed training without GPUs: gloo, and DDP without device ids.
+
+    mmengine 0.10.7's ``init_dist`` calls ``torch.cuda.set_device``, so the
+    process group is created here (from torchrun's environment) and mmengine
+    finds it ready.
+    """
+    import torch.distributed as dist
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg.backend = 'gloo'
+    if cfg.launcher == 'pytorch' and not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel', broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+
+
 def build_config(args: argparse.Namespace) -> Config:
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config} does not exist')
@@ -56,6 +76,8 @@ def build_config(args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         enable_amp(cfg)
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        use_cpu_ddp(cfg)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

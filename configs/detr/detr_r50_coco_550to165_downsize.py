@@ -17,6 +17,7 @@ model = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
     dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='DropInvalidBoxes'),  # zero-area / outside boxes, with a warning
     dict(type='RandomFlip', prob=0.5),
     dict(type='Resize', scale=pipeline_size, keep_ratio=False),
     dict(type='PackDetInputs')

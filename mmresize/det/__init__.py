@@ -5,5 +5,6 @@ import mmresize.resizers  # noqa: F401  registers the resizers
 
 from .data_preprocessor import DownsizeDetDataPreprocessor
 from .refinedet_head import RefineDetHead
+from .transforms import DropInvalidBoxes
 
-__all__ = ['DownsizeDetDataPreprocessor', 'RefineDetHead']
+__all__ = ['DownsizeDetDataPreprocessor', 'DropInvalidBoxes', 'RefineDetHead']
