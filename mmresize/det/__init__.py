@@ -3,8 +3,9 @@
 """
 import mmresize.resizers  # noqa: F401  registers the resizers
 
+from .bccd import BCCDDataset
 from .data_preprocessor import DownsizeDetDataPreprocessor
 from .refinedet_head import RefineDetHead
 from .transforms import DropInvalidBoxes
 
-__all__ = ['DownsizeDetDataPreprocessor', 'DropInvalidBoxes', 'RefineDetHead']
+__all__ = ['BCCDDataset', 'DownsizeDetDataPreprocessor', 'DropInvalidBoxes', 'RefineDetHead']

@@ -3,6 +3,7 @@
 """
 import mmresize.resizers  # noqa: F401  registers the resizers
 
+from .camvid import CamVidDataset
 from .data_preprocessor import DownsizeSegDataPreProcessor
 
-__all__ = ['DownsizeSegDataPreProcessor']
+__all__ = ['CamVidDataset', 'DownsizeSegDataPreProcessor']

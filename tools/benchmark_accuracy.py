@@ -1,0 +1,252 @@
+"""What a resizer buys and costs on real images: accuracy over seeds.
+
+For a task and a downsizing factor, trains every resizer variant with the
+same seed, schedule and pipeline, evaluates at the original resolution and
+reports mean and standard deviation over seeds of mIoU (CamVid, with
+per-class IoU) or mAP (BCCD, with per-class AP), the training time and the
+resizer's share of a training step. Each run is saved as it finishes
+(``WORK/TASK_FACTOR/VARIANT/seedN/result.json``), so an interrupted matrix
+resumes where it stopped. Writes ``summary.json``, ``summary.md`` and
+``gain_vs_overhead.png`` in ``WORK/TASK_FACTOR``.
+
+    python tools/benchmark_accuracy.py --task camvid --factor 0.3 \\
+        --seeds 0 1 2 --iters 1000 [--variants ...] [--quick]
+
+Data: $MMRESIZE_DATA/{camvid,bccd} (default ../shared/data).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, List
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+VARIANTS: Dict[str, dict] = {
+    'bilinear': dict(type='mmresize.InterpolateResizer', mode='bilinear'),
+    'area': dict(type='mmresize.InterpolateResizer', mode='area'),
+    'bilinear-aa': dict(type='mmresize.InterpolateResizer', mode='bilinear',
+                        antialias=True),
+    'DownsizeNet': dict(type='mmresize.DownsizeNet'),
+    'DownsizeNet-16nb': dict(type='mmresize.DownsizeNet', kernel='bicubic'),
+    'LearnableResizer': dict(type='mmresize.LearnableResizer'),
+    'DownsizeNet-3conv': dict(type='mmresize.DownsizeNet', num_convs=3),
+    'DownsizeNet-4conv': dict(type='mmresize.DownsizeNet', num_convs=4),
+    'DownsizeNet-sigmoid': dict(type='mmresize.DownsizeNet',
+                                coef_act='sigmoid'),
+    'DownsizeNet-random': dict(type='mmresize.DownsizeNet', init='random'),
+}
+MAIN = ['bilinear', 'area', 'bilinear-aa', 'DownsizeNet', 'DownsizeNet-16nb',
+        'LearnableResizer']
+TASKS = {
+    'camvid': dict(
+        config='configs/benchmarks/camvid_deeplabv3plus_r18_os16.py',
+        metric='mIoU', per_class='IoU.',
+        thin=['Pole', 'SignSymbol', 'Fence', 'Pedestrian', 'Bicyclist']),
+    'bccd': dict(
+        config='configs/benchmarks/bccd_centernet_r18.py',
+        metric='pascal_voc/mAP', per_class='AP.', thin=['Platelets']),
+}
+
+
+def run_dir(work: str, task: str, factor: float, variant: str,
+            seed: int) -> str:
+    return osp.join(work, f'{task}_{factor}', variant, f'seed{seed}')
+
+
+def build_cfg(task: str, variant: str, seed: int, factor: float, iters: int,
+              out: str):
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
+    cfg.model.data_preprocessor.resizer = VARIANTS[variant]
+    cfg.model.data_preprocessor.target_scale = factor
+    cfg.randomness = dict(seed=seed)
+    cfg.work_dir = out
+    cfg.train_cfg.max_iters = iters
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
+                                        interval=iters, max_keep_ckpts=1)
+    cfg.default_hooks.logger.interval = max(1, iters // 10)
+    # The benchmark configs schedule a linear warm-up then a decay.
+    warmup, decay = cfg.param_scheduler
+    warmup['end'] = decay['begin'] = max(1, min(warmup['end'], iters // 10))
+    decay['end'] = iters
+    return cfg
+
+
+def step_share(runner, batches: int = 3) -> float:
+    """Resizer forward+backward time over a whole training step."""
+    import torch
+    model = runner.model
+    loader_cfg = dict(runner.cfg.train_dataloader, num_workers=0,
+                      persistent_workers=False)
+    loader = iter(runner.build_dataloader(loader_cfg))
+    step_times, resizer_times = [], []
+    for _ in range(batches):
+        batch = next(loader)
+        start = time.perf_counter()
+        model.train_step(batch, runner.optim_wrapper)
+        step_times.append(time.perf_counter() - start)
+        pre = model.data_preprocessor
+        with torch.no_grad():
+            inputs = pre.cast_data(batch)['inputs']
+            x = torch.stack([i.float() for i in inputs])
+            x = (x[:, [2, 1, 0]] - pre.mean) / pre.std
+        size = (round(x.shape[2] * pre.target_value[0]),
+                round(x.shape[3] * pre.target_value[1]))
+        start = time.perf_counter()
+        out = pre.resizer(x, size)
+        if out.requires_grad:
+            out.sum().backward()
+        resizer_times.append(time.perf_counter() - start)
+    runner.optim_wrapper.zero_grad()
+    return statistics.median(resizer_times) / statistics.median(step_times)
+
+
+def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
+            out: str) -> dict:
+    """Train and test one variant; returns (and saves) its result."""
+    from mmengine.runner import Runner
+
+    from mmresize.checkpoint import trust_local_checkpoints
+    trust_local_checkpoints()
+    cfg = build_cfg(task, variant, seed, factor, iters, out)
+    runner = Runner.from_cfg(cfg)
+    start = time.perf_counter()
+    runner.train()
+    train_s = time.perf_counter() - start
+    metrics = {k: float(v) for k, v in runner.test().items()}
+    result = dict(task=task, variant=variant, seed=seed, factor=factor,
+                  iters=iters, train_seconds=train_s,
+                  resizer_share=step_share(runner), metrics=metrics)
+    with open(osp.join(out, 'result.json'), 'w') as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+def summarise(results: List[dict], task: str) -> dict:
+    spec = TASKS[task]
+    by_variant: Dict[str, List[dict]] = {}
+    for r in results:
+        by_variant.setdefault(r['variant'], []).append(r)
+
+    def stats(values):
+        return dict(mean=statistics.fmean(values),
+                    std=statistics.stdev(values) if len(values) > 1 else 0.0)
+
+    summary = {}
+    for variant, runs in by_variant.items():
+        summary[variant] = dict(
+            seeds=sorted(r['seed'] for r in runs),
+            metric=stats([r['metrics'][spec['metric']] for r in runs]),
+            thin={c: stats([r['metrics'][spec['per_class'] + c] for r in runs])
+                  for c in spec['thin']},
+            train_seconds=stats([r['train_seconds'] for r in runs]),
+            resizer_share=stats([r['resizer_share'] for r in runs]))
+    return summary
+
+
+def markdown(summary: dict, task: str, factor: float, iters: int) -> str:
+    spec = TASKS[task]
+    base = summary.get('bilinear', {}).get('metric', {}).get('mean')
+    head = (f'| resizer | seeds | {spec["metric"]} | gain vs bilinear | ' +
+            ' | '.join(spec['thin']) +
+            ' | train time (s) | resizer share of step |')
+    lines = [f'{task}, factor {factor}, {iters} iterations per run; mean ± '
+             'std over seeds.', '', head,
+             '|' + '---|' * (6 + len(spec['thin']))]
+    for variant, s in summary.items():
+        gain = '' if base is None else f'{s["metric"]["mean"] - base:+.2f}'
+        thin = ' | '.join(f'{s["thin"][c]["mean"]:.1f} ± '
+                          f'{s["thin"][c]["std"]:.1f}' for c in spec['thin'])
+        lines.append(
+            f'| {variant} | {len(s["seeds"])} | {s["metric"]["mean"]:.2f} ± '
+            f'{s["metric"]["std"]:.2f} | {gain} | {thin} | '
+            f'{s["train_seconds"]["mean"]:.0f} | '
+            f'{100 * s["resizer_share"]["mean"]:.1f}% |')
+    return '\n'.join(lines) + '\n'
+
+
+def plot(summary: dict, task: str, path: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    base = summary['bilinear']['metric']['mean']
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for variant, s in summary.items():
+        x = 100 * s['resizer_share']['mean']
+        y = s['metric']['mean'] - base
+        ax.errorbar(x, y, yerr=s['metric']['std'], fmt='o', capsize=3)
+        ax.annotate(variant, (x, y), textcoords='offset points',
+                    xytext=(5, 5), fontsize=8)
+    ax.axhline(0, color='grey', lw=0.8)
+    ax.set_xlabel('resizer share of a training step (%)')
+    ax.set_ylabel(f'{TASKS[task]["metric"]} gain over bilinear')
+    ax.set_title(f'{task}: accuracy gain vs overhead (error bar: seed std)')
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--task', choices=list(TASKS), default='camvid')
+    parser.add_argument('--factor', type=float, default=0.3)
+    parser.add_argument('--variants', nargs='+', default=MAIN,
+                        choices=list(VARIANTS))
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--iters', type=int, default=1000)
+    parser.add_argument('--work-dir', default='work_dirs/benchmark_accuracy')
+    parser.add_argument('--quick', action='store_true',
+                        help='sanity run: 2 variants, 1 seed, 20 iterations')
+    parser.add_argument('--run-one', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_one:  # child process: one run, isolated
+        run_one(**json.loads(args.run_one))
+        return
+    if args.quick:
+        args.variants, args.seeds, args.iters = ['bilinear', 'DownsizeNet'], [
+            0], 20
+        args.work_dir = osp.join(args.work_dir, 'quick')
+    runs = [(v, s) for s in args.seeds for v in args.variants]
+    results = []
+    for n, (variant, seed) in enumerate(runs, 1):
+        out = run_dir(args.work_dir, args.task, args.factor, variant, seed)
+        done = osp.join(out, 'result.json')
+        if not osp.isfile(done):
+            print(f'[{n}/{len(runs)}] {args.task} x{args.factor} {variant} '
+                  f'seed {seed}: training {args.iters} iterations...',
+                  flush=True)
+            os.makedirs(out, exist_ok=True)
+            spec = dict(task=args.task, variant=variant, seed=seed,
+                        factor=args.factor, iters=args.iters, out=out)
+            with open(osp.join(out, 'log.txt'), 'w') as log:
+                code = subprocess.call(
+                    [sys.executable, __file__, '--run-one', json.dumps(spec)],
+                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            if code != 0:
+                sys.exit(f'run failed ({code}); see {out}/log.txt')
+        with open(done) as f:
+            result = json.load(f)
+        results.append(result)
+        metric = TASKS[args.task]['metric']
+        print(f'[{n}/{len(runs)}] {variant} seed {seed}: {metric} '
+              f'{result["metrics"][metric]:.2f}, '
+              f'{result["train_seconds"]:.0f} s', flush=True)
+    summary = summarise(results, args.task)
+    folder = osp.join(args.work_dir, f'{args.task}_{args.factor}')
+    with open(osp.join(folder, 'summary.json'), 'w') as f:
+        json.dump(dict(runs=results, summary=summary), f, indent=2)
+    table = markdown(summary, args.task, args.factor, args.iters)
+    with open(osp.join(folder, 'summary.md'), 'w') as f:
+        f.write(table)
+    if 'bilinear' in summary:
+        plot(summary, args.task, osp.join(folder, 'gain_vs_overhead.png'))
+    print(table)
+
+
+if __name__ == '__main__':
+    main()
