@@ -98,7 +98,9 @@ class DownsizeMixin:
 
     def build_downsizer(self, resizer: Union[dict, nn.Module],
                         target_size: Optional[Sequence[int]],
-                        target_scale: Optional[Scale]) -> None:
+                        target_scale: Optional[Scale],
+                        finite_check: bool = True) -> None:
+        self.finite_check = finite_check
         self.target_kind, self.target_value = parse_target(
             target_size, target_scale)
         if isinstance(resizer, dict):
@@ -118,17 +120,21 @@ class DownsizeMixin:
         if hasattr(self.resizer, 'init_weights'):
             self.resizer.init_weights()
 
-    def downsize(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, float,
-                                                      float]:
-        """Resize the batch to its target size.
+    def downsize(self, inputs: torch.Tensor,
+                 samples: Optional[Sequence] = None
+                 ) -> Tuple[torch.Tensor, float, float]:
+        """Check the batch and resize it to its target size.
 
         Args:
             inputs: (B, C, H, W) normalised, padded batch.
+            samples: its data samples, to name images in errors.
 
         Returns:
             The resized batch (B, C, h, w) and the scale factors
             ``sy = h / H``, ``sx = w / W`` that map input coordinates to it.
         """
+        if self.finite_check:
+            check_finite(inputs, sample_names(samples))
         in_hw = tuple(inputs.shape[-2:])
         out_hw = target_hw(in_hw, self.target_kind, self.target_value)
         if (out_hw[0] > in_hw[0] or out_hw[1] > in_hw[1]) \

@@ -221,7 +221,7 @@ def test_init_weights_reaches_the_resizer(tmp_path):
     path = tmp_path / 'resizer.pth'
     torch.save(source.resizer.state_dict(), path)
     pre = DownsizeDetDataPreprocessor(
-        resizer=dict(type='mmresize.DownsizeNet',
+        resizer=dict(type='mmresize.DownsizeNet', init='random',
                      init_cfg=dict(type='Pretrained', checkpoint=str(path))),
         target_scale=0.5)
     pre.init_weights()

@@ -7,12 +7,11 @@ import sys
 import pytest
 import torch
 from mmdet.datasets import VOCDataset
-from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from tests.data_factory import make_voc_detection
-from tests.tiny_runner import tiny_config
+from tests.tiny_runner import assert_frozen_stays, assert_resizer_learns, tiny_config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 REFINEDET = osp.join(ROOT, 'configs', 'refinedet',
@@ -35,11 +34,6 @@ def build(voc_root, tmp_path, **resizer):
     return runner.model, batch, cfg
 
 
-def total_loss(model, batch) -> torch.Tensor:
-    data = model.data_preprocessor(batch, True)
-    return model.parse_losses(model(**data, mode='loss'))[0]
-
-
 def test_gradients_reach_downsizenet(voc_root, tmp_path):
     """Detector loss -> every DownsizeNet parameter (300 -> 100, factor 3).
 
@@ -48,32 +42,15 @@ def test_gradients_reach_downsizenet(voc_root, tmp_path):
     """
     torch.manual_seed(0)
     model, batch, _ = build(voc_root, tmp_path)
-    resizer = model.data_preprocessor.resizer
-    optim = torch.optim.SGD(resizer.parameters(), lr=0.01)
-    for _ in range(3):
-        optim.zero_grad()
-        total_loss(model, batch).backward()
-        optim.step()
-    for name, p in resizer.named_parameters():
-        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    assert_resizer_learns(model, batch)
 
 
 def test_frozen_resizer_stays_bitwise_equal(voc_root, tmp_path):
     torch.manual_seed(0)
     model, batch, cfg = build(voc_root, tmp_path, frozen=True, init='random')
     model.init_weights()
-    model.train()
-    resizer = model.data_preprocessor.resizer
-    before = {k: v.clone() for k, v in resizer.state_dict().items()}
-    head_param = next(model.bbox_head.parameters())
-    head_before = head_param.detach().clone()
-    optim = build_optim_wrapper(model, cfg.optim_wrapper)
-    for _ in range(3):
-        model.train_step(batch, optim)
-    for key, value in resizer.state_dict().items():
-        assert torch.equal(value, before[key]), key
-    assert not torch.equal(head_param, head_before)
-    assert not any(p.requires_grad for p in resizer.parameters())
+    assert_frozen_stays(model, batch, cfg.optim_wrapper,
+                        next(model.bbox_head.parameters()))
 
 
 def run_tool(*args, cwd):

@@ -71,3 +71,44 @@ def tiny_config(path: str, data_root: str, work_dir: Path,
     cfg.log_level = 'WARNING'
     cfg.merge_from_dict(overrides)
     return cfg
+
+
+def total_loss(model, batch):
+    """The summed training loss of one batch, through the preprocessor."""
+    data = model.data_preprocessor(batch, True)
+    return model.parse_losses(model(**data, mode='loss'))[0]
+
+
+def assert_resizer_learns(model, batch, steps: int = 3) -> None:
+    """After ``steps`` SGD steps every resizer parameter has a gradient.
+
+    At the exact bilinear start only the blend gate has one; the 1x1
+    coefficient conv follows after one step, the texture convs after two.
+    """
+    import torch
+    resizer = model.data_preprocessor.resizer
+    optim = torch.optim.SGD(resizer.parameters(), lr=0.01)
+    for _ in range(steps):
+        optim.zero_grad()
+        total_loss(model, batch).backward()
+        optim.step()
+    for name, p in resizer.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def assert_frozen_stays(model, batch, optim_cfg, task_param) -> None:
+    """Task training steps leave a frozen resizer bitwise unchanged while
+    ``task_param`` (a parameter of the task model) changes."""
+    import torch
+    from mmengine.optim import build_optim_wrapper
+    model.train()
+    resizer = model.data_preprocessor.resizer
+    before = {k: v.clone() for k, v in resizer.state_dict().items()}
+    task_before = task_param.detach().clone()
+    optim = build_optim_wrapper(model, optim_cfg)
+    for _ in range(3):
+        model.train_step(batch, optim)
+    for key, value in resizer.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert not torch.equal(task_param, task_before)
+    assert not any(p.requires_grad for p in resizer.parameters())

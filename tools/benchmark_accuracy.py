@@ -50,7 +50,8 @@ TASKS = {
         thin=['Pole', 'SignSymbol', 'Fence', 'Pedestrian', 'Bicyclist']),
     'bccd': dict(
         config='configs/benchmarks/bccd_centernet_r18.py',
-        metric='pascal_voc/mAP', per_class='AP.', thin=['Platelets']),
+        metric='pascal_voc/mAP', per_class='pascal_voc/AP.',
+        thin=['Platelets']),
 }
 
 

@@ -8,4 +8,7 @@ from .data_preprocessor import DownsizeDetDataPreprocessor
 from .refinedet_head import RefineDetHead
 from .transforms import DropInvalidBoxes
 
-__all__ = ['BCCDDataset', 'DownsizeDetDataPreprocessor', 'DropInvalidBoxes', 'RefineDetHead']
+__all__ = [
+    'BCCDDataset', 'DownsizeDetDataPreprocessor', 'DropInvalidBoxes',
+    'RefineDetHead'
+]

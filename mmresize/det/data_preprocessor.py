@@ -25,11 +25,9 @@ from torch import nn
 from mmresize.downsizing import (
     DownsizeMixin,
     Scale,
-    check_finite,
     divisor_shape,
     pad_to_divisor,
     resize_labels,
-    sample_names,
     scaled_shape,
 )
 
@@ -57,16 +55,13 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
                  check_finite: bool = True,
                  **kwargs) -> None:
         super().__init__(pad_size_divisor=1, **kwargs)
-        self.build_downsizer(resizer, target_size, target_scale)
+        self.build_downsizer(resizer, target_size, target_scale, check_finite)
         self.out_size_divisor = pad_size_divisor
-        self.check_finite = check_finite
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = super().forward(data=data, training=training)
         inputs, samples = data['inputs'], data['data_samples']
-        if self.check_finite:
-            check_finite(inputs, sample_names(samples))
-        resized, sy, sx = self.downsize(inputs)
+        resized, sy, sx = self.downsize(inputs, samples)
         resized = pad_to_divisor(resized, self.out_size_divisor,
                                  self.pad_value)
         if samples is not None:

@@ -20,9 +20,7 @@ from torch import nn
 from mmresize.downsizing import (
     DownsizeMixin,
     Scale,
-    check_finite,
     resize_labels,
-    sample_names,
     scaled_shape,
 )
 
@@ -55,16 +53,13 @@ class DownsizeSegDataPreProcessor(DownsizeMixin, SegDataPreProcessor):
                  check_finite: bool = True,
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        self.build_downsizer(resizer, target_size, target_scale)
+        self.build_downsizer(resizer, target_size, target_scale, check_finite)
         self.downsize_labels = downsize_labels
-        self.check_finite = check_finite
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = super().forward(data=data, training=training)
         inputs, samples = data['inputs'], data['data_samples']
-        if self.check_finite:
-            check_finite(inputs, sample_names(samples))
-        resized, sy, sx = self.downsize(inputs)
+        resized, sy, sx = self.downsize(inputs, samples)
         if samples is not None:
             batch_shape = tuple(resized.shape[-2:])
             for sample in samples:
