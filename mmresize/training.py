@@ -63,3 +63,16 @@ class FrozenAwareOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             group['params'] = [p for p in group['params'] if p.requires_grad]
         groups[:] = [g for g in groups if g['params']]
         return wrapper
+
+
+def set_iterations(cfg: Config, iters: int) -> None:
+    """Fit an iteration-based config with a [warm-up, decay] schedule (the
+    benchmark configs) to ``iters`` iterations: warm-up over the first tenth
+    (at most its configured length), decay to the end, one checkpoint."""
+    cfg.train_cfg.max_iters = iters
+    warmup, decay = cfg.param_scheduler
+    warmup['end'] = decay['begin'] = max(1, min(warmup['end'], iters // 10))
+    decay['end'] = max(iters, decay['begin'] + 1)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
+                                        interval=iters, max_keep_ckpts=1)
+    cfg.default_hooks.logger.interval = max(1, iters // 10)

@@ -63,19 +63,14 @@ def run_dir(work: str, task: str, factor: float, variant: str,
 def build_cfg(task: str, variant: str, seed: int, factor: float, iters: int,
               out: str):
     from mmengine.config import Config
+
+    from mmresize.training import set_iterations
     cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
     cfg.model.data_preprocessor.resizer = VARIANTS[variant]
     cfg.model.data_preprocessor.target_scale = factor
     cfg.randomness = dict(seed=seed)
     cfg.work_dir = out
-    cfg.train_cfg.max_iters = iters
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
-                                        interval=iters, max_keep_ckpts=1)
-    cfg.default_hooks.logger.interval = max(1, iters // 10)
-    # The benchmark configs schedule a linear warm-up then a decay.
-    warmup, decay = cfg.param_scheduler
-    warmup['end'] = decay['begin'] = max(1, min(warmup['end'], iters // 10))
-    decay['end'] = iters
+    set_iterations(cfg, iters)
     return cfg
 
 

@@ -78,6 +78,8 @@ def make_dataset(root: str, train: int = 48, val: int = 12) -> str:
 
 def build_cfg(data_root: str, variant: str, iters: int, work_dir: str):
     from mmengine.config import Config
+
+    from mmresize.training import set_iterations
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', 'benchmarks',
                  'camvid_deeplabv3plus_r18_os16.py'))
@@ -94,12 +96,7 @@ def build_cfg(data_root: str, variant: str, iters: int, work_dir: str):
             img_suffix='.png', seg_map_suffix='.png', ignore_index=255)
     cfg.randomness = dict(seed=0)
     cfg.work_dir = work_dir
-    cfg.train_cfg.max_iters = iters
-    warmup, decay = cfg.param_scheduler
-    warmup['end'] = decay['begin'] = iters // 10
-    decay['end'] = iters
-    cfg.default_hooks.logger.interval = max(1, iters // 8)
-    cfg.default_hooks.checkpoint.interval = iters
+    set_iterations(cfg, iters)
     cfg.log_level = 'WARNING'
     return cfg
 
