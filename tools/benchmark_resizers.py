@@ -115,9 +115,11 @@ def _child_peak(args: Tuple[str, int, str, str]) -> float:
         base = torch.cuda.memory_allocated()
         fn()
         return (torch.cuda.max_memory_allocated() - base) / 2**20
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    fn()  # warm-up, so that the peak below is this call's own
+    with open('/proc/self/statm') as f:  # current resident set, in pages
+        base = int(f.read().split()[1]) * resource.getpagesize() / 2**20
     fn()
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
 
 
 def peak_mb(name: str, setting: int, device: str, which: str) -> float:
