@@ -9,33 +9,40 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = {
-    'camvid': osp.join(ROOT, 'configs', 'benchmarks',
-                       'camvid_deeplabv3plus_r18_os16.py'),
-    'bccd': osp.join(ROOT, 'configs', 'benchmarks', 'bccd_centernet_r18.py'),
+CONFIGS = {  # name -> (config, dataset folder)
+    'camvid': ('camvid_deeplabv3plus_r18_os16.py', 'camvid'),
+    'camvid-fcn': ('camvid_fcn_r18_os16.py', 'camvid'),
+    'bccd-centernet': ('bccd_centernet_r18.py', 'bccd'),
+    'bccd': ('bccd_refinedet_r18.py', 'bccd'),
 }
+
+
+def config_path(name: str) -> str:
+    return osp.join(ROOT, 'configs', 'benchmarks', CONFIGS[name][0])
+
 SHARED = osp.join(ROOT, '..', 'shared', 'data')
 
 
 @pytest.mark.parametrize('task', list(CONFIGS))
 def test_missing_data_says_where_it_goes(task, tmp_path, monkeypatch):
     monkeypatch.setenv('MMRESIZE_DATA', str(tmp_path))
-    cfg = Config.fromfile(CONFIGS[task])
+    cfg = Config.fromfile(config_path(task))
     init_default_scope(cfg.default_scope)
     from mmengine.registry import DATASETS
     with pytest.raises(FileNotFoundError) as err:
         DATASETS.build(cfg.train_dataloader.dataset)
-    assert str(tmp_path / task) in str(err.value)
+    assert str(tmp_path / CONFIGS[task][1]) in str(err.value)
     assert 'MMRESIZE_DATA' in str(err.value)
 
 
 @pytest.mark.parametrize('task', list(CONFIGS))
 def test_real_data_step(task, tmp_path, monkeypatch):
-    if not osp.isdir(osp.join(SHARED, task)):
-        pytest.skip(f'{SHARED}/{task} absent: the real datasets ship only '
+    data = CONFIGS[task][1]
+    if not osp.isdir(osp.join(SHARED, data)):
+        pytest.skip(f'{SHARED}/{data} absent: the real datasets ship only '
                     'with the development machines (see shared/data)')
     monkeypatch.setenv('MMRESIZE_DATA', SHARED)
-    cfg = Config.fromfile(CONFIGS[task])
+    cfg = Config.fromfile(config_path(task))
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg.max_iters = 1
     cfg.param_scheduler = []
@@ -47,8 +54,8 @@ def test_real_data_step(task, tmp_path, monkeypatch):
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test()
-    key = 'mIoU' if task == 'camvid' else 'pascal_voc/mAP'
+    key = 'mIoU' if data == 'camvid' else 'pascal_voc/mAP'
     assert 0 <= metrics[key] <= 100
     per_class = [k for k in metrics if 'IoU.' in k or 'AP.' in k]
-    assert len(per_class) == (11 if task == 'camvid' else 3)
+    assert len(per_class) == (11 if data == 'camvid' else 3)
     assert os.path.isfile(tmp_path / 'iter_1.pth')

@@ -2,7 +2,8 @@
 # images downsized by `downsize_scale` inside the preprocessor; CenterNet
 # with ResNet-18 from scratch. mAP (VOC, IoU 0.5) with per-class AP, in
 # original image coordinates. Data: $MMRESIZE_DATA/bccd (default
-# ../shared/data/bccd). Used by tools/benchmark_accuracy.py --task bccd.
+# ../shared/data/bccd). Used by
+# tools/benchmark_accuracy.py --task bccd-centernet.
 _base_ = ['mmdet::centernet/centernet_r18_8xb16-crop512-140e_coco.py']
 custom_imports = dict(
     imports=['mmresize.det', 'mmresize.metrics'], allow_failed_imports=False)
