@@ -8,6 +8,7 @@ import os
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
@@ -29,8 +30,9 @@ def write_result(tool, work, variant, seed, mAP, platelets):
     metrics = {'pascal_voc/mAP': mAP, 'pascal_voc/AP.Platelets': platelets}
     with open(osp.join(out, 'result.json'), 'w') as f:
         json.dump(dict(task='bccd', variant=variant, seed=seed, factor=0.3,
-                       iters=50, train_seconds=10.0 + seed,
-                       resizer_share=0.1, metrics=metrics), f)
+                       iters=50, train_seconds=10.0 + seed / 2,
+                       resizer_share=0.1, metrics=metrics, drift=seed,
+                       gate=None if variant == 'bilinear' else -0.5), f)
 
 
 def test_runs_on_disk_are_summarised_over_seeds(tool, tmp_path):
@@ -51,8 +53,10 @@ def test_runs_on_disk_are_summarised_over_seeds(tool, tmp_path):
     assert summary['bilinear']['thin']['Platelets']['mean'] == 15.0
     assert summary['DownsizeNet']['metric']['std'] == 0.0
     table = tool.markdown(summary, 'bccd', 0.3, 50)
-    assert '| bilinear | 2 | 45.00 ± 7.07 | +0.00 |' in table
+    assert '| bilinear | 2 | 45.00 ± 7.07 | +0.00 | 15.0 ± 7.1 | 10 | 10.0% ' \
+        '| 0.50 |  |' in table
     assert '| DownsizeNet | 1 | 48.00 ± 0.00 | +3.00 |' in table
+    assert table.rstrip().endswith('| 0.00 | -0.500 |')
 
 
 def test_lr10_variant_multiplies_only_the_resizer_lr(tool, tmp_path):
@@ -72,3 +76,28 @@ def test_lr10_variant_multiplies_only_the_resizer_lr(tool, tmp_path):
             lrs[id(p) in resizer].add(group['lr'])
     assert lrs[True] == {10 * base_lr}
     assert lrs[False] == {base_lr}
+
+
+def test_drift_is_zero_for_bilinear_start_and_not_for_area(
+        tool, tmp_path, monkeypatch):
+    shared = osp.join(ROOT, '..', 'shared', 'data')
+    if not osp.isdir(osp.join(shared, 'camvid')):
+        pytest.skip(f'{shared}/camvid absent: the real datasets ship only '
+                    'with the development machines (see shared/data)')
+    monkeypatch.setenv('MMRESIZE_DATA', shared)
+    from mmresize.resizers import DownsizeNet
+    checkpoint = str(tmp_path / 'start.pth')
+    torch.save({'state_dict': {f'data_preprocessor.resizer.{k}': v
+                               for k, v in DownsizeNet().state_dict().items()}},
+               checkpoint)
+    cfg = tool.build_cfg('camvid', 'DownsizeNet', 0, 0.3, 10, str(tmp_path))
+    start = tool.resizer_drift(cfg, checkpoint, images=2)
+    assert start['gate'] == 0.0
+    assert start['drift'] < 1e-3  # exactly bilinear up to float round-off
+
+    empty = str(tmp_path / 'empty.pth')
+    torch.save({'state_dict': {}}, empty)
+    cfg = tool.build_cfg('camvid', 'area', 0, 0.3, 10, str(tmp_path))
+    area = tool.resizer_drift(cfg, empty, images=2)
+    assert area['gate'] is None
+    assert area['drift'] > 0.5  # area averaging differs from bilinear

@@ -121,9 +121,55 @@ def build_cfg(task: str, variant: str, seed: int, factor: float, iters: int,
     return cfg
 
 
+def resizer_inputs(pre, batch: dict):
+    """What the preprocessor's resizer sees: (B, 3, H, W) normalised RGB
+    images and the target (h, w)."""
+    import torch
+    with torch.no_grad():
+        inputs = pre.cast_data(batch)['inputs']
+        x = torch.stack([i.float() for i in inputs])
+        x = (x[:, [2, 1, 0]] - pre.mean) / pre.std
+    size = (round(x.shape[2] * pre.target_value[0]),
+            round(x.shape[3] * pre.target_value[1]))
+    return x, size
+
+
+def resizer_drift(cfg, checkpoint: str, images: int = 4) -> dict:
+    """How far the trained resizer's output is from bilinear interpolation.
+
+    Builds the preprocessor of ``cfg``, loads the resizer weights of
+    ``checkpoint`` and downsizes the first ``images`` test images. Returns
+    ``drift``: mean |resizer - F.interpolate(bilinear)| in 0-255 pixel units,
+    and ``gate``: DownsizeNet's blend gate g (None for other resizers); at
+    g <= 0 DownsizeNet's output IS bilinear.
+    """
+    import torch
+    import torch.nn.functional as F
+    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.runner import Runner
+
+    init_default_scope(cfg.default_scope)
+    pre = MODELS.build(cfg.model.data_preprocessor)
+    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    prefix = 'data_preprocessor.resizer.'
+    pre.resizer.load_state_dict({k[len(prefix):]: v
+                                 for k, v in state['state_dict'].items()
+                                 if k.startswith(prefix)})
+    pre.eval()
+    loader = Runner.build_dataloader(
+        dict(cfg.test_dataloader, batch_size=images, num_workers=0,
+             persistent_workers=False))
+    x, size = resizer_inputs(pre, next(iter(loader)))
+    with torch.no_grad():
+        diff = pre.resizer(x, size) - F.interpolate(
+            x, size, mode='bilinear', align_corners=False)
+    gate = getattr(pre.resizer, 'blend', None)
+    return dict(drift=float((diff * pre.std).abs().mean()),
+                gate=None if gate is None else float(gate))
+
+
 def step_share(runner, batches: int = 3) -> float:
     """Resizer forward+backward time over a whole training step."""
-    import torch
     model = runner.model
     loader_cfg = dict(runner.cfg.train_dataloader, num_workers=0,
                       persistent_workers=False)
@@ -135,12 +181,7 @@ def step_share(runner, batches: int = 3) -> float:
         model.train_step(batch, runner.optim_wrapper)
         step_times.append(time.perf_counter() - start)
         pre = model.data_preprocessor
-        with torch.no_grad():
-            inputs = pre.cast_data(batch)['inputs']
-            x = torch.stack([i.float() for i in inputs])
-            x = (x[:, [2, 1, 0]] - pre.mean) / pre.std
-        size = (round(x.shape[2] * pre.target_value[0]),
-                round(x.shape[3] * pre.target_value[1]))
+        x, size = resizer_inputs(pre, batch)
         start = time.perf_counter()
         out = pre.resizer(x, size)
         if out.requires_grad:
@@ -163,12 +204,29 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
     runner.train()
     train_s = time.perf_counter() - start
     metrics = {k: float(v) for k, v in runner.test().items()}
+    drift = resizer_drift(cfg, osp.join(out, f'iter_{iters}.pth'))
     result = dict(task=task, variant=variant, seed=seed, factor=factor,
                   iters=iters, train_seconds=train_s,
-                  resizer_share=step_share(runner), metrics=metrics)
+                  resizer_share=step_share(runner), metrics=metrics,
+                  **drift)
     with open(osp.join(out, 'result.json'), 'w') as f:
         json.dump(result, f, indent=2)
     return result
+
+
+def add_missing_drift(work: str, results: List[dict]) -> None:
+    """Measure ``resizer_drift`` for runs saved before it was recorded, from
+    their checkpoints, and save it into their result.json."""
+    for r in results:
+        if 'drift' in r:
+            continue
+        out = run_dir(work, r['task'], r['factor'], r['iters'], r['variant'],
+                      r['seed'])
+        cfg = build_cfg(r['task'], r['variant'], r['seed'], r['factor'],
+                        r['iters'], out)
+        r.update(resizer_drift(cfg, osp.join(out, f'iter_{r["iters"]}.pth')))
+        with open(osp.join(out, 'result.json'), 'w') as f:
+            json.dump(r, f, indent=2)
 
 
 def summarise(results: List[dict], task: str) -> dict:
@@ -192,7 +250,10 @@ def summarise(results: List[dict], task: str) -> dict:
                             for r in runs])
                   for c in spec['thin']},
             train_seconds=stats([r['train_seconds'] for r in runs]),
-            resizer_share=stats([r['resizer_share'] for r in runs]))
+            resizer_share=stats([r['resizer_share'] for r in runs]),
+            drift=stats([r['drift'] for r in runs]),
+            gate=None if runs[0]['gate'] is None else stats(
+                [r['gate'] for r in runs]))
     return summary
 
 
@@ -201,19 +262,24 @@ def markdown(summary: dict, task: str, factor: float, iters: int) -> str:
     base = summary.get('bilinear', {}).get('metric', {}).get('mean')
     head = (f'| resizer | seeds | {spec["metric"]} | gain vs bilinear | ' +
             ' | '.join(spec['thin']) +
-            ' | train time (s) | resizer share of step |')
+            ' | train time (s) | resizer share of step | '
+            '\\|out − bilinear\\| (0-255) | gate g |')
     lines = [f'{task}, factor {factor}, {iters} iterations per run; mean ± '
-             'std over seeds.', '', head,
-             '|' + '---|' * (6 + len(spec['thin']))]
+             'std over seeds. Last two columns: how far the trained '
+             "resizer's output is from bilinear on 4 test images, and "
+             "DownsizeNet's blend gate (g <= 0: its output is bilinear).",
+             '', head, '|' + '---|' * (8 + len(spec['thin']))]
     for variant, s in summary.items():
         gain = '' if base is None else f'{s["metric"]["mean"] - base:+.2f}'
+        gate = '' if s['gate'] is None else f'{s["gate"]["mean"]:+.3f}'
         thin = ' | '.join(f'{s["thin"][c]["mean"]:.1f} ± '
                           f'{s["thin"][c]["std"]:.1f}' for c in spec['thin'])
         lines.append(
             f'| {variant} | {len(s["seeds"])} | {s["metric"]["mean"]:.2f} ± '
             f'{s["metric"]["std"]:.2f} | {gain} | {thin} | '
             f'{s["train_seconds"]["mean"]:.0f} | '
-            f'{100 * s["resizer_share"]["mean"]:.1f}% |')
+            f'{100 * s["resizer_share"]["mean"]:.1f}% | '
+            f'{s["drift"]["mean"]:.2f} | {gate} |')
     return '\n'.join(lines) + '\n'
 
 
@@ -286,6 +352,7 @@ def main() -> None:
               f'{result["train_seconds"]:.0f} s', flush=True)
     folder = matrix_dir(args.work_dir, args.task, args.factor, args.iters)
     results = load_results(folder)
+    add_missing_drift(args.work_dir, results)
     summary = summarise(results, args.task)
     with open(osp.join(folder, 'summary.json'), 'w') as f:
         json.dump(dict(runs=results, summary=summary), f, indent=2)
