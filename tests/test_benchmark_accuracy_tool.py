@@ -53,9 +53,13 @@ def test_runs_on_disk_are_summarised_over_seeds(tool, tmp_path):
     assert summary['bilinear']['thin']['Platelets']['mean'] == 15.0
     assert summary['DownsizeNet']['metric']['std'] == 0.0
     table = tool.markdown(summary, 'bccd', 0.3, 50)
-    assert '| bilinear | 2 | 45.00 ± 7.07 | +0.00 | 15.0 ± 7.1 | 10 | 10.0% ' \
-        '| 0.50 |  |' in table
-    assert '| DownsizeNet | 1 | 48.00 ± 0.00 | +3.00 |' in table
+    tool.plot(summary, 'bccd', str(tmp_path / 'plot.png'))
+    assert (tmp_path / 'plot.png').stat().st_size > 1000
+    # gain is paired by seed: DownsizeNet seed 0 against bilinear seed 0
+    assert summary['DownsizeNet']['paired_gain']['mean'] == pytest.approx(8.0)
+    assert '| bilinear | 2 | 45.00 ± 7.07 | +0.00 ± 0.00 | 15.0 ± 7.1 | 10 ' \
+        '| 10.0% | 0.50 |  |' in table
+    assert '| DownsizeNet | 1 | 48.00 ± 0.00 | +8.00 ± 0.00 |' in table
     assert table.rstrip().endswith('| 0.00 | -0.500 |')
 
 

@@ -10,6 +10,11 @@ from torch.func import functional_call
 
 from mmresize.registry import MODELS
 from mmresize.resizers import DownsizeNet, InterpolateResizer, LearnableResizer
+from mmresize.resizers.downsizenet import (
+    PRIOR_FLOOR,
+    normalised_coefficients,
+    prior_logits,
+)
 
 MODES = [(kernel, act, init) for kernel in ('bilinear', 'bicubic')
          for act in ('softmax', 'sigmoid') for init in ('interp', 'random')]
@@ -59,12 +64,14 @@ def test_interp_init_equals_bilinear(case):
     expected = F.interpolate(x, (h, w), mode='bilinear', align_corners=False)
     for kernel in ('bilinear', 'bicubic'):
         for act in ('softmax', 'sigmoid'):
-            model = DownsizeNet(kernel=kernel, coef_act=act)
-            model.init_weights()
-            out = model(x, (h, w))
-            assert out.shape == (2, 3, h, w)
-            err = (out - expected).abs().max().item()
-            assert err < 1e-5, (kernel, act, case, err)
+            for start in ('uniform', 'prior'):
+                model = DownsizeNet(kernel=kernel, coef_act=act,
+                                    learned_start=start)
+                model.init_weights()
+                out = model(x, (h, w))
+                assert out.shape == (2, 3, h, w)
+                err = (out - expected).abs().max().item()
+                assert err < 1e-5, (kernel, act, start, case, err)
 
 
 def test_batch_independence():
@@ -215,7 +222,9 @@ def test_bad_sizes(size, error, message):
 @pytest.mark.parametrize('kwargs,message', [
     (dict(num_convs=1), 'num_convs'), (dict(num_convs=5), 'num_convs'),
     (dict(kernel='lanczos'), 'lanczos'), (dict(coef_act='relu'), 'relu'),
-    (dict(init='zeros'), 'zeros'), (dict(in_channels=0), 'in_channels')
+    (dict(init='zeros'), 'zeros'), (dict(in_channels=0), 'in_channels'),
+    (dict(learned_start='bias'), 'bias'),
+    (dict(learned_start='prior', init='random'), "needs init='interp'")
 ])
 def test_bad_downsizenet_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -278,3 +287,30 @@ def test_interp_start_learns_at_odd_integer_factor(kernel, act):
     for name, param in model.named_parameters():
         assert param.grad.abs().max() > 1e-7, name
     assert losses[-1] < 0.6 * losses[0]
+
+
+@pytest.mark.parametrize('kernel', ['bilinear', 'bicubic'])
+@pytest.mark.parametrize('act', ['softmax', 'sigmoid'])
+def test_prior_logits_give_back_the_bilinear_weights(kernel, act):
+    geo = DownsizeNet(kernel=kernel).geometry(torch.rand(1, 3, 37, 53),
+                                              (11, 17))
+    coef = normalised_coefficients(prior_logits(geo.prior, act), act)
+    assert torch.allclose(coef.sum(1), torch.ones(()), atol=1e-6)
+    # equal up to the floor on the zero weights (K - 1 of them at most)
+    err = (coef - geo.prior).abs().max().item()
+    assert err < (geo.prior.shape[1] - 1) * PRIOR_FLOOR
+    assert err > 0  # the floor is there: no coefficient is stuck at 0
+
+
+def test_prior_start_does_not_pull_the_gate_shut():
+    """At the start the gate's gradient is sum(grad * (learned - bilinear)):
+    large for the uniform start (a box blur), near 0 when the network's
+    coefficients start at bilinear too."""
+    x = torch.rand(2, 3, 37, 53)
+    target = torch.rand(2, 3, 11, 17)
+    grads = {}
+    for start in ('uniform', 'prior'):
+        model = DownsizeNet(learned_start=start)
+        F.mse_loss(model(x, (11, 17)), target).backward()
+        grads[start] = model.blend.grad.abs().item()
+    assert grads['prior'] < 0.1 * grads['uniform']

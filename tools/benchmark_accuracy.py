@@ -42,6 +42,8 @@ VARIANTS: Dict[str, dict] = {
     'DownsizeNet-sigmoid': dict(type='mmresize.DownsizeNet',
                                 coef_act='sigmoid'),
     'DownsizeNet-random': dict(type='mmresize.DownsizeNet', init='random'),
+    'DownsizeNet-prior': dict(type='mmresize.DownsizeNet',
+                              learned_start='prior'),
 }
 # Variants that change the training of the resizer, not the resizer itself:
 # name -> (resizer variant, config options merged over the task's config).
@@ -235,17 +237,22 @@ def summarise(results: List[dict], task: str) -> dict:
     for r in results:
         by_variant.setdefault(r['variant'], []).append(r)
 
-    def stats(values, scale=1.0):
-        values = [scale * v for v in values]
+    def stats(values):
         return dict(mean=statistics.fmean(values),
                     std=statistics.stdev(values) if len(values) > 1 else 0.0)
 
+    def value(r):
+        return spec['metric_scale'] * r['metrics'][spec['metric']]
+
+    base = {r['seed']: value(r) for r in by_variant.get('bilinear', [])}
     summary = {}
     for variant, runs in by_variant.items():
+        paired = [value(r) - base[r['seed']] for r in runs
+                  if r['seed'] in base]
         summary[variant] = dict(
             seeds=sorted(r['seed'] for r in runs),
-            metric=stats([r['metrics'][spec['metric']] for r in runs],
-                         spec['metric_scale']),
+            metric=stats([value(r) for r in runs]),
+            paired_gain=stats(paired) if paired else None,
             thin={c: stats([r['metrics'][spec['per_class'] + c]
                             for r in runs])
                   for c in spec['thin']},
@@ -259,8 +266,8 @@ def summarise(results: List[dict], task: str) -> dict:
 
 def markdown(summary: dict, task: str, factor: float, iters: int) -> str:
     spec = TASKS[task]
-    base = summary.get('bilinear', {}).get('metric', {}).get('mean')
-    head = (f'| resizer | seeds | {spec["metric"]} | gain vs bilinear | ' +
+    head = (f'| resizer | seeds | {spec["metric"]} | gain vs bilinear '
+            '(paired by seed) | ' +
             ' | '.join(spec['thin']) +
             ' | train time (s) | resizer share of step | '
             '\\|out − bilinear\\| (0-255) | gate g |')
@@ -270,7 +277,8 @@ def markdown(summary: dict, task: str, factor: float, iters: int) -> str:
              "DownsizeNet's blend gate (g <= 0: its output is bilinear).",
              '', head, '|' + '---|' * (8 + len(spec['thin']))]
     for variant, s in summary.items():
-        gain = '' if base is None else f'{s["metric"]["mean"] - base:+.2f}'
+        gain = '' if s['paired_gain'] is None else (
+            f'{s["paired_gain"]["mean"]:+.2f} ± {s["paired_gain"]["std"]:.2f}')
         gate = '' if s['gate'] is None else f'{s["gate"]["mean"]:+.3f}'
         thin = ' | '.join(f'{s["thin"][c]["mean"]:.1f} ± '
                           f'{s["thin"][c]["std"]:.1f}' for c in spec['thin'])
@@ -284,21 +292,25 @@ def markdown(summary: dict, task: str, factor: float, iters: int) -> str:
 
 
 def plot(summary: dict, task: str, path: str) -> None:
+    """Paired gain over bilinear (error bar: its std over seeds) against the
+    resizer's share of a training step."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    base = summary['bilinear']['metric']['mean']
     fig, ax = plt.subplots(figsize=(6, 4))
     for variant, s in summary.items():
+        if s['paired_gain'] is None:
+            continue
         x = 100 * s['resizer_share']['mean']
-        y = s['metric']['mean'] - base
-        ax.errorbar(x, y, yerr=s['metric']['std'], fmt='o', capsize=3)
-        ax.annotate(variant, (x, y), textcoords='offset points',
-                    xytext=(5, 5), fontsize=8)
+        y = s['paired_gain']['mean']
+        ax.errorbar(x, y, yerr=s['paired_gain']['std'], fmt='o', capsize=3)
+        ax.annotate(f'{variant} ({len(s["seeds"])})', (x, y),
+                    textcoords='offset points', xytext=(5, 5), fontsize=7)
     ax.axhline(0, color='grey', lw=0.8)
     ax.set_xlabel('resizer share of a training step (%)')
-    ax.set_ylabel(f'{TASKS[task]["metric"]} gain over bilinear')
-    ax.set_title(f'{task}: accuracy gain vs overhead (error bar: seed std)')
+    ax.set_ylabel(f'{TASKS[task]["metric"]} gain over bilinear (paired)')
+    ax.set_title(f'{task}: gain vs overhead (seeds in brackets; bar: std)',
+                 fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 

@@ -69,6 +69,21 @@ def gated_blend(prior: torch.Tensor, learned: torch.Tensor,
     return _GatedBlend.apply(prior, learned, gate)
 
 
+# Floor on the bilinear weights when they are turned into logits, so that no
+# logit is -inf and every coefficient keeps a gradient (section 4, ours).
+PRIOR_FLOOR = 0.01
+
+
+def prior_logits(prior: torch.Tensor, coef_act: str) -> torch.Tensor:
+    """Logits whose activation is (about) the bilinear weights ``prior``.
+
+    ``normalised_coefficients(prior_logits(r, act), act)`` is r up to the
+    floor ``PRIOR_FLOOR`` on its zero entries. Shapes: (1, K, h, w) in and out.
+    """
+    p = prior.clamp(PRIOR_FLOOR, 1 - PRIOR_FLOOR)
+    return p.log() if coef_act == 'softmax' else torch.logit(p)
+
+
 def normalised_coefficients(logits: torch.Tensor,
                             coef_act: str) -> torch.Tensor:
     """Coefficients (B, K, h, w), non-negative, summing to 1 over K."""
@@ -93,6 +108,14 @@ class DownsizeNet(BaseResizer):
             learnable scalar gate ``blend`` g starting at 0 and the 1x1
             conv z at zero (one parameter more than the paper's 2,852).
             'random' is the paper's plain ``act(z)`` with random weights.
+        learned_start: with ``init='interp'``, where the network's own
+            coefficients ``act(z)`` start: 'uniform' (z = 0: a box filter
+            over the K neighbours) or 'prior' (z is added to the logits of
+            the bilinear weights, see ``prior_logits``, so the network
+            starts at bilinear too and learns a deviation from it). Where
+            r is one-hot (integer factors) those coefficients start near
+            saturation, with gradients of about ``PRIOR_FLOOR``: plain SGD
+            barely moves them there; AdamW (the benchmark's) does.
         frozen: see ``BaseResizer``.
         init_cfg: mmengine initialisation config.
 
@@ -107,6 +130,7 @@ class DownsizeNet(BaseResizer):
                  kernel: str = 'bilinear',
                  coef_act: str = 'softmax',
                  init: str = 'interp',
+                 learned_start: str = 'uniform',
                  frozen: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(in_channels=in_channels, frozen=frozen,
@@ -114,6 +138,10 @@ class DownsizeNet(BaseResizer):
         _check_choice('kernel', kernel, ('bilinear', 'bicubic'))
         _check_choice('coef_act', coef_act, ('softmax', 'sigmoid'))
         _check_choice('init', init, ('interp', 'random'))
+        _check_choice('learned_start', learned_start, ('uniform', 'prior'))
+        if learned_start == 'prior' and init != 'interp':
+            raise ValueError("learned_start='prior' needs init='interp' (the "
+                             "gate is what keeps the start exactly bilinear)")
         if not isinstance(num_convs, int) or not 2 <= num_convs <= 4:
             raise ValueError(f'num_convs must be 2, 3 or 4, got {num_convs!r}')
         if not isinstance(in_channels, int) or in_channels <= 0:
@@ -124,6 +152,7 @@ class DownsizeNet(BaseResizer):
         self.kernel = kernel
         self.coef_act = coef_act
         self.init = init
+        self.learned_start = learned_start
         self.num_neighbours = 4 if kernel == 'bilinear' else 16
 
         channels = [in_channels] + [feat_channels] * num_convs
@@ -204,6 +233,8 @@ class DownsizeNet(BaseResizer):
                              feats.to(dtype))
             z = z + (torch.einsum('kr,rhw->khw', weight[:, feat_channels:], r)
                      + bias)
+            if self.learned_start == 'prior':
+                z = z + prior_logits(geo.prior, self.coef_act)
             coef = normalised_coefficients(z, self.coef_act)
             if self.init == 'interp':
                 coef = gated_blend(geo.prior, coef, self.blend.to(dtype))
@@ -228,7 +259,8 @@ class DownsizeNet(BaseResizer):
         return (f'in_channels={self.in_channels}, feat_channels='
                 f'{self.feat_channels}, num_convs={self.num_convs}, kernel='
                 f'{self.kernel!r}, coef_act={self.coef_act!r}, init='
-                f'{self.init!r}, frozen={self.frozen}')
+                f'{self.init!r}, learned_start={self.learned_start!r}, '
+                f'frozen={self.frozen}')
 
 
 def _check_choice(name: str, value: str, choices: Tuple[str, ...]) -> None:
@@ -236,4 +268,4 @@ def _check_choice(name: str, value: str, choices: Tuple[str, ...]) -> None:
         raise ValueError(f'{name} must be one of {choices}, got {value!r}')
 
 
-__all__ = ['DownsizeNet', 'normalised_coefficients']
+__all__ = ['DownsizeNet', 'normalised_coefficients', 'prior_logits']
