@@ -6,7 +6,8 @@
 # tools/benchmark_accuracy.py --task bccd-centernet.
 _base_ = ['mmdet::centernet/centernet_r18_8xb16-crop512-140e_coco.py']
 custom_imports = dict(
-    imports=['mmresize.det', 'mmresize.metrics'], allow_failed_imports=False)
+    imports=['mmresize.det', 'mmresize.metrics', 'mmresize.hooks'],
+    allow_failed_imports=False)
 
 data_root = '{{$MMRESIZE_DATA:../shared/data}}/bccd/'
 downsize_scale = 0.3
@@ -95,4 +96,5 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False,
                     interval=max_iters))
 log_processor = dict(by_epoch=False)
-custom_hooks = []
+# DownsizeNet's gate in the log (nothing for other resizers)
+custom_hooks = [dict(type='ResizerGateHook')]

@@ -8,7 +8,8 @@
 # Used by tools/benchmark_accuracy.py, which sets the resizer and schedule.
 _base_ = ['mmseg::_base_/default_runtime.py']
 custom_imports = dict(
-    imports=['mmresize.seg', 'mmresize.metrics'], allow_failed_imports=False)
+    imports=['mmresize.seg', 'mmresize.metrics', 'mmresize.hooks'],
+    allow_failed_imports=False)
 
 data_root = '{{$MMRESIZE_DATA:../shared/data}}/camvid/'
 downsize_scale = 0.3
@@ -110,3 +111,5 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     checkpoint=dict(type='CheckpointHook', by_epoch=False,
                     interval=max_iters))
+# DownsizeNet's gate in the log (nothing for other resizers)
+custom_hooks = [dict(type='ResizerGateHook')]
