@@ -19,7 +19,8 @@ from mmengine.registry import HOOKS
 @HOOKS.register_module()
 class ResizerGateHook(Hook):
     """Logs DownsizeNet's blend gate g as ``train/resizer_gate`` every
-    iteration (the logger averages it over its interval). Does nothing for
+    iteration (the log shows its mean over the log processor's window,
+    10 iterations by default). Does nothing for
     resizers without a gate (``init='random'``, the other resizers)."""
 
     priority = 'BELOW_NORMAL'
