@@ -19,9 +19,9 @@ from mmengine.registry import HOOKS
 @HOOKS.register_module()
 class ResizerGateHook(Hook):
     """Logs DownsizeNet's blend gate g as ``train/resizer_gate`` every
-    iteration (the log shows its mean over the log processor's window,
-    10 iterations by default). Does nothing for
-    resizers without a gate (``init='random'``, the other resizers)."""
+    iteration (the log shows its mean over the log processor's window, 10
+    iterations by default). Does nothing for resizers without a gate
+    (``init='random'``, the other resizers)."""
 
     priority = 'BELOW_NORMAL'
 
