@@ -103,6 +103,13 @@ def _source_resizer_cfg(meta: dict, path: str) -> dict:
     return resizer.to_dict() if hasattr(resizer, 'to_dict') else dict(resizer)
 
 
+def resizer_state_dict(state: Dict[str, torch.Tensor]
+                       ) -> Dict[str, torch.Tensor]:
+    """The resizer's weights (copies) from a whole model's state dict."""
+    return {k[len(PREFIX):]: v.clone()
+            for k, v in state.items() if k.startswith(PREFIX)}
+
+
 def extract(path: str, ema: bool = False) -> dict:
     """A resizer checkpoint dict from a task checkpoint written by train.py.
 
@@ -123,8 +130,7 @@ def extract(path: str, ema: bool = False) -> dict:
         state = {k[len('module.'):]: v
                  for k, v in checkpoint['ema_state_dict'].items()
                  if k.startswith('module.')}
-    resizer_state = {k[len(PREFIX):]: v.clone()
-                     for k, v in state.items() if k.startswith(PREFIX)}
+    resizer_state = resizer_state_dict(state)
     meta = checkpoint.get('meta', {})
     resizer_cfg = _source_resizer_cfg(meta, path)
     kind = short_type(resizer_cfg['type'])

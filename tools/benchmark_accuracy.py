@@ -54,30 +54,24 @@ TRAINING_VARIANTS: Dict[str, Tuple[str, dict]] = {
 }
 MAIN = ['bilinear', 'area', 'bilinear-aa', 'DownsizeNet', 'DownsizeNet-16nb',
         'LearnableResizer']
+CAMVID = dict(metric='mIoU', per_class='IoU.',
+              thin=['Pole', 'SignSymbol', 'Fence', 'Pedestrian', 'Bicyclist'],
+              metric_scale=1.0, iters=300)
+# mmdet's VOCMetric reports mAP as a fraction (PerClassVOCMetric's AP.<class>
+# are percent already); tables show percent.
+BCCD = dict(metric='pascal_voc/mAP', per_class='pascal_voc/AP.',
+            thin=['Platelets'], metric_scale=100.0, iters=200)
 TASKS = {
     'camvid': dict(
-        config='configs/benchmarks/camvid_deeplabv3plus_r18_os16.py',
-        metric='mIoU', per_class='IoU.',
-        thin=['Pole', 'SignSymbol', 'Fence', 'Pedestrian', 'Bicyclist'],
-        metric_scale=1.0, iters=300),
+        CAMVID, config='configs/benchmarks/camvid_deeplabv3plus_r18_os16.py'),
     'camvid-fcn': dict(
-        config='configs/benchmarks/camvid_fcn_r18_os16.py',
-        metric='mIoU', per_class='IoU.',
-        thin=['Pole', 'SignSymbol', 'Fence', 'Pedestrian', 'Bicyclist'],
-        metric_scale=1.0, iters=300),
+        CAMVID, config='configs/benchmarks/camvid_fcn_r18_os16.py'),
     # BCCD's main detector is the RefineDet-style one: from scratch it reaches
     # ~78 mAP (Platelets ~60) in 200 iterations, where CenterNet-R18 is at
     # ~21 mAP with Platelets at 0, too early for a ranking to mean anything.
-    # mmdet's VOCMetric reports mAP as a fraction (PerClassVOCMetric's
-    # AP.<class> are percent already); tables show percent.
-    'bccd': dict(
-        config='configs/benchmarks/bccd_refinedet_r18.py',
-        metric='pascal_voc/mAP', per_class='pascal_voc/AP.',
-        thin=['Platelets'], metric_scale=100.0, iters=200),
+    'bccd': dict(BCCD, config='configs/benchmarks/bccd_refinedet_r18.py'),
     'bccd-centernet': dict(
-        config='configs/benchmarks/bccd_centernet_r18.py',
-        metric='pascal_voc/mAP', per_class='pascal_voc/AP.',
-        thin=['Platelets'], metric_scale=100.0, iters=200),
+        BCCD, config='configs/benchmarks/bccd_centernet_r18.py'),
 }
 ALL_VARIANTS = list(VARIANTS) + list(TRAINING_VARIANTS)
 
@@ -150,13 +144,13 @@ def resizer_drift(cfg, checkpoint: str, images: int = 4) -> dict:
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner import Runner
 
+    from mmresize.checkpoint import load_local
+    from mmresize.transfer import resizer_state_dict
+
     init_default_scope(cfg.default_scope)
     pre = MODELS.build(cfg.model.data_preprocessor)
-    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
-    prefix = 'data_preprocessor.resizer.'
-    pre.resizer.load_state_dict({k[len(prefix):]: v
-                                 for k, v in state['state_dict'].items()
-                                 if k.startswith(prefix)})
+    state = load_local(checkpoint, map_location='cpu')['state_dict']
+    pre.resizer.load_state_dict(resizer_state_dict(state))
     pre.eval()
     loader = Runner.build_dataloader(
         dict(cfg.test_dataloader, batch_size=images, num_workers=0,
