@@ -3,6 +3,7 @@ import math
 import random
 from typing import List, Tuple
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -11,13 +12,15 @@ from torch.func import functional_call
 from mmresize.registry import MODELS
 from mmresize.resizers import DownsizeNet, InterpolateResizer, LearnableResizer
 from mmresize.resizers.downsizenet import (
-    PRIOR_FLOOR,
+    GatedCheckpointError,
+    bilinear_logits,
     normalised_coefficients,
-    prior_logits,
+    smoothed_prior,
 )
 
 MODES = [(kernel, act, init) for kernel in ('bilinear', 'bicubic')
-         for act in ('softmax', 'sigmoid') for init in ('interp', 'random')]
+         for act in ('softmax', 'sigmoid')
+         for init in ('near_bilinear', 'random')]
 
 
 def random_sizes(count: int, seed: int = 0) -> List[Tuple[int, ...]]:
@@ -37,16 +40,17 @@ def perturbed(model: DownsizeNet, seed: int = 0) -> DownsizeNet:
     with torch.no_grad():
         for param in model.coef_conv.parameters():
             param.copy_(torch.randn(param.shape, generator=gen))
-        if model.init == 'interp':
-            model.blend.fill_(0.5)  # inside (0, 1): the gate is smooth there
     return model
 
 
 def brute_force_neighbours(big: int, small: int, kernel: str) -> List[List[int]]:
-    """Neighbour indices along one axis, from the written definition."""
+    """Neighbour indices along one axis, from the written definition, with
+    the source coordinate in float32 as PyTorch's float kernels compute it
+    (a coordinate of 15.0 in exact arithmetic may be 14.999999 there)."""
     out = []
+    scale = np.float32(big / small)
     for j in range(small):
-        u = (j + 0.5) * big / small - 0.5
+        u = float(scale * np.float32(j + 0.5) - np.float32(0.5))
         if kernel == 'bilinear':
             x0 = math.floor(max(u, 0.0))
             taps = [x0, x0 + 1]
@@ -57,21 +61,38 @@ def brute_force_neighbours(big: int, small: int, kernel: str) -> List[List[int]]
     return out
 
 
-@pytest.mark.parametrize('case', random_sizes(60))
-def test_interp_init_equals_bilinear(case):
+def neighbour_mean(x: torch.Tensor, h: int, w: int,
+                   kernel: str) -> torch.Tensor:
+    """Mean of the K neighbours of every output pixel, from the definition."""
+    rows = brute_force_neighbours(x.shape[2], h, kernel)
+    cols = brute_force_neighbours(x.shape[3], w, kernel)
+    out = torch.empty(*x.shape[:2], h, w)
+    for i in range(h):
+        for j in range(w):
+            out[:, :, i, j] = x[:, :, rows[i]][:, :, :, cols[j]].mean((2, 3))
+    return out
+
+
+@pytest.mark.parametrize('case', random_sizes(30))
+def test_near_bilinear_start(case):
+    """At the start the output is (1 - eps) bilinear + eps (neighbour mean):
+    F.interpolate and a brute-force mean are the references, so it is within
+    eps * (max - min) of bilinear, as the docstring promises."""
     big_h, big_w, h, w = case
     x = torch.rand(2, 3, big_h, big_w)
-    expected = F.interpolate(x, (h, w), mode='bilinear', align_corners=False)
+    bilinear = F.interpolate(x, (h, w), mode='bilinear', align_corners=False)
     for kernel in ('bilinear', 'bicubic'):
+        mean = neighbour_mean(x, h, w, kernel)
         for act in ('softmax', 'sigmoid'):
-            for start in ('uniform', 'prior'):
-                model = DownsizeNet(kernel=kernel, coef_act=act,
-                                    learned_start=start)
+            for eps in (0.01, 0.05, 0.3):
+                model = DownsizeNet(kernel=kernel, coef_act=act, init_eps=eps)
                 model.init_weights()
                 out = model(x, (h, w))
                 assert out.shape == (2, 3, h, w)
-                err = (out - expected).abs().max().item()
-                assert err < 1e-5, (kernel, act, start, case, err)
+                torch.testing.assert_close(
+                    out, (1 - eps) * bilinear + eps * mean, rtol=0, atol=1e-5)
+                assert (out - bilinear).abs().max() <= eps * (
+                    x.max() - x.min()) + 1e-5
 
 
 def test_batch_independence():
@@ -103,40 +124,96 @@ def test_coefficients_convex_and_output_within_neighbours(kernel, act, init):
             assert (out[:, :, i, j] <= hi + 1e-5).all()
 
 
-@pytest.mark.parametrize('kernel', ['bilinear', 'bicubic'])
-@pytest.mark.parametrize('act', ['softmax', 'sigmoid'])
-def test_gradcheck(kernel, act):
-    torch.manual_seed(0)
-    model = perturbed(DownsizeNet(kernel=kernel, coef_act=act,
-                                  feat_channels=4)).double()
+def set_coef_conv(model: DownsizeNet, regime: str, seed: int = 0) -> None:
+    """Put the 1x1 conv in a regime: 'zero' (the near-bilinear start),
+    'random' (moderate logits) or 'saturated' (logits of +-50: softmax and
+    sigmoid flat, coefficients one-hot)."""
+    gen = torch.Generator().manual_seed(seed)
+    scale = dict(zero=0.0, random=1.0, saturated=50.0)[regime]
+    with torch.no_grad():
+        for param in model.coef_conv.parameters():
+            param.copy_(scale * torch.randn(param.shape, generator=gen,
+                                            dtype=param.dtype))
+
+
+GRADCHECK_SIZES = {
+    'integer': (12, 15, 4, 5),   # factor 3: every bilinear r is one-hot
+    'non-integer': (11, 13, 4, 5),
+    'upsizing': (5, 6, 7, 9),
+}
+
+
+def gradcheck_resizer(model: torch.nn.Module, sizes: str,
+                      fast_mode: bool) -> bool:
+    """float64 gradcheck of a resizer in its image and all its parameters."""
     names = [name for name, _ in model.named_parameters()]
     params = tuple(p.detach().clone().requires_grad_() for p in
                    model.parameters())
-    x = torch.rand(1, 3, 9, 11, dtype=torch.float64, requires_grad=True)
+    big_h, big_w, h, w = GRADCHECK_SIZES[sizes]
+    x = torch.rand(1, 3, big_h, big_w, dtype=torch.float64,
+                   requires_grad=True)
 
     def run(image, *weights):
         return functional_call(model, dict(zip(names, weights)),
-                               (image, (4, 5)))
+                               (image, (h, w)))
 
-    assert torch.autograd.gradcheck(run, (x, *params), eps=1e-6, atol=1e-5)
+    return torch.autograd.gradcheck(run, (x, *params), eps=1e-6, atol=1e-5,
+                                    fast_mode=fast_mode)
+
+
+@pytest.mark.parametrize('kernel', ['bilinear', 'bicubic'])
+@pytest.mark.parametrize('act', ['softmax', 'sigmoid'])
+@pytest.mark.parametrize('init,eps', [('near_bilinear', 0.05),
+                                      ('near_bilinear', 1e-6),
+                                      ('near_bilinear', 0.999),
+                                      ('random', None)])
+@pytest.mark.parametrize('regime', ['zero', 'random', 'saturated'])
+@pytest.mark.parametrize('sizes', list(GRADCHECK_SIZES))
+def test_gradcheck(kernel, act, init, eps, regime, sizes):
+    """Backward is the derivative of forward in every regime (float64): both
+    starts, eps near both ends of (0, 1), zero, moderate and saturated
+    coefficient logits, integer and non-integer factors, upsizing."""
+    torch.manual_seed(0)
+    kwargs = dict(init_eps=eps) if eps is not None else {}
+    model = DownsizeNet(kernel=kernel, coef_act=act, init=init,
+                        feat_channels=4, **kwargs).double()
+    set_coef_conv(model, regime)
+    assert gradcheck_resizer(model, sizes, fast_mode=True)
+
+
+@pytest.mark.parametrize('kernel', ['bilinear', 'bicubic'])
+@pytest.mark.parametrize('act', ['softmax', 'sigmoid'])
+@pytest.mark.parametrize('regime,sizes', [('zero', 'integer'),
+                                          ('saturated', 'non-integer')])
+def test_gradcheck_full_jacobian(kernel, act, regime, sizes):
+    """The whole Jacobian (not fast mode's random projection) in the two
+    extreme regimes: the start at an integer factor, saturated coefficients
+    at a non-integer one."""
+    torch.manual_seed(0)
+    model = DownsizeNet(kernel=kernel, coef_act=act, feat_channels=2).double()
+    set_coef_conv(model, regime)
+    assert gradcheck_resizer(model, sizes, fast_mode=False)
 
 
 def test_parameter_count():
-    """The paper's 448 + 2320 + 84 = 2,852; the exact start adds one gate."""
+    """The paper's 448 + 2320 + 84 = 2,852, for either start."""
     assert sum(p.numel() for p in DownsizeNet(init='random').parameters()) \
         == 2852
-    assert sum(p.numel() for p in DownsizeNet().parameters()) == 2852 + 1
+    assert sum(p.numel() for p in DownsizeNet().parameters()) == 2852
 
 
-@pytest.mark.parametrize('num_convs,expected', [(3, 2853 + 2320),
-                                                (4, 2853 + 2 * 2320)])
+@pytest.mark.parametrize('num_convs,expected', [(3, 2852 + 2320),
+                                                (4, 2852 + 2 * 2320)])
 def test_deeper_texture_branch(num_convs, expected):
     model = DownsizeNet(num_convs=num_convs)
     assert sum(p.numel() for p in model.parameters()) == expected
     x = torch.rand(1, 3, 30, 40)
+    eps = model.init_eps
     torch.testing.assert_close(
         model(x, (9, 12)),
-        F.interpolate(x, (9, 12), mode='bilinear', align_corners=False),
+        (1 - eps) * F.interpolate(x, (9, 12), mode='bilinear',
+                                  align_corners=False)
+        + eps * neighbour_mean(x, 9, 12, 'bilinear'),
         rtol=0, atol=1e-5)
 
 
@@ -223,12 +300,35 @@ def test_bad_sizes(size, error, message):
     (dict(num_convs=1), 'num_convs'), (dict(num_convs=5), 'num_convs'),
     (dict(kernel='lanczos'), 'lanczos'), (dict(coef_act='relu'), 'relu'),
     (dict(init='zeros'), 'zeros'), (dict(in_channels=0), 'in_channels'),
-    (dict(learned_start='bias'), 'bias'),
-    (dict(learned_start='prior', init='random'), "needs init='interp'")
+    (dict(init_eps=0), 'init_eps'), (dict(init_eps=1.0), 'init_eps'),
+    (dict(init_eps=-0.1), 'init_eps'),
 ])
 def test_bad_downsizenet_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         DownsizeNet(**kwargs)
+
+
+@pytest.mark.parametrize('kwargs', [dict(init='interp'),
+                                    dict(learned_start='prior'),
+                                    dict(init='interp',
+                                         learned_start='uniform')])
+def test_gated_arguments_name_what_changed(kwargs):
+    with pytest.raises(GatedCheckpointError, match="removed DownsizeNet's "
+                       "gated start.*init='near_bilinear'"):
+        DownsizeNet(**kwargs)
+    with pytest.raises(TypeError, match='unexpected arguments'):
+        DownsizeNet(colour='red')
+
+
+@pytest.mark.parametrize('gate,hint', [(-0.08, 'exactly bilinear'),
+                                       (0.2, 'retrain')])
+def test_gated_weights_name_what_changed(gate, hint):
+    """A state dict of the gated DownsizeNet (it had a 'blend' parameter)
+    cannot be loaded, strictly or not, and the error says why."""
+    state = dict(DownsizeNet().state_dict(), blend=torch.tensor(gate))
+    for strict in (True, False):
+        with pytest.raises(GatedCheckpointError, match=hint):
+            DownsizeNet().load_state_dict(state, strict=strict)
 
 
 def test_bad_interpolate_arguments():
@@ -270,47 +370,42 @@ def test_frozen(cls):
 
 @pytest.mark.parametrize('kernel', ['bilinear', 'bicubic'])
 @pytest.mark.parametrize('act', ['softmax', 'sigmoid'])
-def test_interp_start_learns_at_odd_integer_factor(kernel, act):
-    """30 -> 10 (factor 3): every bilinear r is one-hot, yet it learns."""
+def test_near_bilinear_start_learns_at_odd_integer_factor(kernel, act):
+    """30 -> 10 (factor 3): every bilinear r is one-hot, yet the 1x1 conv has
+    a gradient from the first step, every parameter moves, and Adam fits a
+    blur bilinear cannot produce. (The texture convs' true gradient is 0
+    while the 1x1 conv is zero: they start learning once it is not. The
+    gradients of coefficients that start at eps / K are about that small:
+    plain SGD barely moves them, Adam rescales them.)"""
     torch.manual_seed(0)
     model = DownsizeNet(kernel=kernel, coef_act=act)
-    optim = torch.optim.SGD(model.parameters(), lr=0.5)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    optim = torch.optim.Adam(model.parameters(), lr=0.02)
     x = torch.rand(2, 3, 30, 30)
-    target = F.avg_pool2d(x, 3)  # a blur bilinear cannot produce
+    target = F.avg_pool2d(x, 3)
     losses = []
-    for _ in range(10):
+    for step in range(20):
         optim.zero_grad()
         loss = F.mse_loss(model(x, (10, 10)), target)
         loss.backward()
+        if step == 0:
+            assert model.coef_conv.weight.grad.abs().max() > 1e-6
         losses.append(loss.item())
         optim.step()
     for name, param in model.named_parameters():
-        assert param.grad.abs().max() > 1e-7, name
+        assert not torch.equal(param.detach(), start[name]), name
     assert losses[-1] < 0.6 * losses[0]
 
 
 @pytest.mark.parametrize('kernel', ['bilinear', 'bicubic'])
 @pytest.mark.parametrize('act', ['softmax', 'sigmoid'])
-def test_prior_logits_give_back_the_bilinear_weights(kernel, act):
+def test_bilinear_logits_give_back_the_smoothed_weights(kernel, act):
     geo = DownsizeNet(kernel=kernel).geometry(torch.rand(1, 3, 37, 53),
                                               (11, 17))
-    coef = normalised_coefficients(prior_logits(geo.prior, act), act)
-    assert torch.allclose(coef.sum(1), torch.ones(()), atol=1e-6)
-    # equal up to the floor on the zero weights (K - 1 of them at most)
-    err = (coef - geo.prior).abs().max().item()
-    assert err < (geo.prior.shape[1] - 1) * PRIOR_FLOOR
-    assert err > 0  # the floor is there: no coefficient is stuck at 0
-
-
-def test_prior_start_does_not_pull_the_gate_shut():
-    """At the start the gate's gradient is sum(grad * (learned - bilinear)):
-    large for the uniform start (a box blur), near 0 when the network's
-    coefficients start at bilinear too."""
-    x = torch.rand(2, 3, 37, 53)
-    target = torch.rand(2, 3, 11, 17)
-    grads = {}
-    for start in ('uniform', 'prior'):
-        model = DownsizeNet(learned_start=start)
-        F.mse_loss(model(x, (11, 17)), target).backward()
-        grads[start] = model.blend.grad.abs().item()
-    assert grads['prior'] < 0.1 * grads['uniform']
+    eps = 0.05
+    coef = normalised_coefficients(bilinear_logits(geo.prior, eps, act), act)
+    expected = smoothed_prior(geo.prior, eps)
+    torch.testing.assert_close(coef, expected, rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        expected, (1 - eps) * geo.prior + eps / geo.prior.shape[1])
+    assert coef.min() >= eps / geo.prior.shape[1] - 1e-7

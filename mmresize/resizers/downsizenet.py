@@ -7,12 +7,12 @@ coefficients inferred from the relative distance vector r and texture features
 read at the projected point ("floating-point pooling"). The exact definition
 lives in ``shared/design/downsizenet.md``; section numbers below refer to it.
 
-Exact bilinear start (section 4, ours): the suggested ``softmax(log r + z)``
-saturates wherever r has zeros, and at odd integer factors (300 -> 100) every
-r is one-hot, so no gradient reaches the network at all. Instead the
-coefficients blend the bilinear weights with the network's,
-``(1 - g) r + g act(z)``, through a scalar gate g that starts at 0 (see
-``gated_blend`` for how both keep learning while the gate is closed).
+Start (section 4, amended): an exactly-bilinear start from which every
+parameter trains is impossible wherever r has zeros (every integer factor),
+so the default is a near-bilinear one with true gradients: the coefficients
+are ``softmax(z + log r_eps)``, r_eps the bilinear weights smoothed by eps
+towards uniform and the 1x1 conv z zero-initialised. No custom backward is
+involved: the gradients are PyTorch's derivatives of this forward.
 
 Cost: the last texture layer is evaluated only at the h x w anchor points it is
 read at (section 5). On CPU a compiled op (``fused.py``) evaluates the last
@@ -33,55 +33,36 @@ from .base import BaseResizer
 from .grid import Geometry, sampling_geometry
 from .sampling import gather_grid, gather_neighbourhood
 
-# While the gate is (nearly) closed the network's coefficients are trained as
-# if it were open this much, so they keep learning from the bilinear start.
-MIN_GATE_GRAD = 0.1
+# Initialisation choices (section 4, amended): the near-bilinear start adds
+# the logits of the smoothed bilinear weights to the network's (zero-
+# initialised) ones; 'random' is the paper's plain start.
+INITS = ('near_bilinear', 'random')
+# Smoothing of the bilinear weights in the near-bilinear start:
+# r_eps = (1 - eps) r + eps / K, so that no logit is -inf and every
+# coefficient keeps a true, non-zero gradient (see ``bilinear_logits``).
+DEFAULT_INIT_EPS = 0.05
+# Sigmoid coefficients are normalised after the activation; the prior logits
+# put every sigmoid at half its smoothed bilinear weight, away from saturation.
+SIGMOID_PRIOR_SCALE = 0.5
 
 
-class _GatedBlend(torch.autograd.Function):
-    """``lerp(prior, learned, clamp(gate, 0, 1))`` with the gradients below."""
-
-    @staticmethod
-    def forward(ctx, prior, learned, gate):
-        g = gate.clamp(0, 1)
-        ctx.save_for_backward(prior, learned, g)
-        return torch.lerp(prior.expand_as(learned), learned, g)
-
-    @staticmethod
-    def backward(ctx, grad):
-        prior, learned, g = ctx.saved_tensors
-        grad_gate = (grad * (learned - prior)).sum().reshape(g.shape)
-        return None, grad * g.clamp(min=MIN_GATE_GRAD), grad_gate
+def smoothed_prior(prior: torch.Tensor, eps: float) -> torch.Tensor:
+    """``r_eps = (1 - eps) * prior + eps / K``: (1, K, h, w), sums to 1."""
+    return torch.lerp(prior, torch.full_like(prior, 1 / prior.shape[1]), eps)
 
 
-def gated_blend(prior: torch.Tensor, learned: torch.Tensor,
-                gate: torch.Tensor) -> torch.Tensor:
-    """``(1 - g) * prior + g * learned`` with g = gate clamped to [0, 1].
+def bilinear_logits(prior: torch.Tensor, eps: float,
+                    coef_act: str) -> torch.Tensor:
+    """Logits whose normalised activation is exactly ``smoothed_prior``.
 
-    Forward: exactly that convex blend (exactly ``prior`` at g = 0). Backward:
-    the gate gets the straight-through gradient ``sum((learned - prior) *
-    grad)`` (also outside [0, 1], so it can reopen), and ``learned`` gets
-    ``max(g, MIN_GATE_GRAD) * grad``: the first-order direction that would
-    make blending pay, which is also what opens the gate.
-
-    Shapes: prior (1, K, h, w), learned (B, K, h, w), gate () -> (B, K, h, w).
+    softmax: ``log r_eps`` (softmax of it is r_eps, which sums to 1).
+    sigmoid: ``logit(r_eps / 2)``, so ``sigmoid(z) / sum(sigmoid(z))`` is
+    r_eps again. Shapes: (1, K, h, w) in and out; finite for eps > 0.
     """
-    return _GatedBlend.apply(prior, learned, gate)
-
-
-# Floor on the bilinear weights when they are turned into logits, so that no
-# logit is -inf and every coefficient keeps a gradient (section 4, ours).
-PRIOR_FLOOR = 0.01
-
-
-def prior_logits(prior: torch.Tensor, coef_act: str) -> torch.Tensor:
-    """Logits whose activation is (about) the bilinear weights ``prior``.
-
-    ``normalised_coefficients(prior_logits(r, act), act)`` is r up to the
-    floor ``PRIOR_FLOOR`` on its zero entries. Shapes: (1, K, h, w) in and out.
-    """
-    p = prior.clamp(PRIOR_FLOOR, 1 - PRIOR_FLOOR)
-    return p.log() if coef_act == 'softmax' else torch.logit(p)
+    r_eps = smoothed_prior(prior, eps)
+    if coef_act == 'softmax':
+        return r_eps.log()
+    return torch.logit(SIGMOID_PRIOR_SCALE * r_eps)
 
 
 def normalised_coefficients(logits: torch.Tensor,
@@ -91,6 +72,39 @@ def normalised_coefficients(logits: torch.Tensor,
         return logits.softmax(dim=1)
     weights = logits.sigmoid()
     return weights / weights.sum(dim=1, keepdim=True)
+
+
+class GatedCheckpointError(ValueError):
+    """Weights or arguments of the gated DownsizeNet of mmresize 0.1."""
+
+
+GATED_MESSAGE = (
+    "mmresize 0.2 removed DownsizeNet's gated start (init='interp', "
+    "learned_start, the 'blend' parameter): its coefficients were "
+    "(1 - g) r_bilinear + g act(z), and its backward trained the network on "
+    "a gradient the output does not have. The new start is "
+    "init='near_bilinear' (softmax(z + log r_eps)), which cannot represent "
+    "the gated function exactly, so such weights cannot be converted: "
+    "retrain with the current DownsizeNet.")
+
+
+def check_not_gated(state_dict: dict, prefix: str = '') -> None:
+    """Raise ``GatedCheckpointError`` for weights of the gated DownsizeNet.
+
+    Args:
+        state_dict: resizer (or whole-model) weights.
+        prefix: the resizer's key prefix in ``state_dict``.
+    """
+    gate = state_dict.get(prefix + 'blend')
+    if gate is None:
+        return
+    g = float(gate)
+    detail = (' (g <= 0: that resizer was exactly bilinear interpolation; '
+              "InterpolateResizer(mode='bilinear') is the same function)"
+              if g <= 0 else '')
+    raise GatedCheckpointError(
+        f'these weights ({prefix}blend = {g:.4f}{detail}) come from the '
+        f'gated DownsizeNet. {GATED_MESSAGE}')
 
 
 @MODELS.register_module()
@@ -103,19 +117,16 @@ class DownsizeNet(BaseResizer):
         num_convs: 3x3 conv layers of the texture branch, 2 to 4.
         kernel: 'bilinear' (K = 4 neighbours) or 'bicubic' (K = 16).
         coef_act: 'softmax' or 'sigmoid' (then normalised to sum to 1).
-        init: 'interp' starts exactly as bilinear interpolation: the
-            coefficients are ``(1 - g) * r_bilinear + g * act(z)`` with a
-            learnable scalar gate ``blend`` g starting at 0 and the 1x1
-            conv z at zero (one parameter more than the paper's 2,852).
-            'random' is the paper's plain ``act(z)`` with random weights.
-        learned_start: with ``init='interp'``, where the network's own
-            coefficients ``act(z)`` start: 'uniform' (z = 0: a box filter
-            over the K neighbours) or 'prior' (z is added to the logits of
-            the bilinear weights, see ``prior_logits``, so the network
-            starts at bilinear too and learns a deviation from it). Where
-            r is one-hot (integer factors) those coefficients start near
-            saturation, with gradients of about ``PRIOR_FLOOR``: plain SGD
-            barely moves them there; AdamW (the benchmark's) does.
+        init: 'near_bilinear' (default): the coefficients are
+            ``act(z + bilinear_logits(r, init_eps))`` with the 1x1 conv z
+            zero-initialised, so training starts at the smoothed bilinear
+            weights ``(1 - eps) r + eps / K``: the output is
+            ``(1 - eps) * bilinear + eps * (mean of the K neighbours)``,
+            within ``eps * (max - min)`` of the image's values of bilinear
+            everywhere, and every coefficient has its true gradient.
+            'random': the paper's plain ``act(z)`` with PyTorch's default
+            random weights. Both have the paper's 2,852 parameters.
+        init_eps: the smoothing eps of 'near_bilinear', in (0, 1).
         frozen: see ``BaseResizer``.
         init_cfg: mmengine initialisation config.
 
@@ -129,30 +140,40 @@ class DownsizeNet(BaseResizer):
                  num_convs: int = 2,
                  kernel: str = 'bilinear',
                  coef_act: str = 'softmax',
-                 init: str = 'interp',
-                 learned_start: str = 'uniform',
+                 init: str = 'near_bilinear',
+                 init_eps: float = DEFAULT_INIT_EPS,
                  frozen: bool = False,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 **removed) -> None:
+        if removed or init == 'interp':
+            if init == 'interp' or 'learned_start' in removed:
+                raise GatedCheckpointError(
+                    f'DownsizeNet(init={init!r}, '
+                    f'{", ".join(f"{k}={v!r}" for k, v in removed.items())})'
+                    f': {GATED_MESSAGE}')
+            raise TypeError('DownsizeNet got unexpected arguments: '
+                            f'{sorted(removed)}')
         super().__init__(in_channels=in_channels, frozen=frozen,
                          init_cfg=init_cfg)
         _check_choice('kernel', kernel, ('bilinear', 'bicubic'))
         _check_choice('coef_act', coef_act, ('softmax', 'sigmoid'))
-        _check_choice('init', init, ('interp', 'random'))
-        _check_choice('learned_start', learned_start, ('uniform', 'prior'))
-        if learned_start == 'prior' and init != 'interp':
-            raise ValueError("learned_start='prior' needs init='interp' (the "
-                             "gate is what keeps the start exactly bilinear)")
+        _check_choice('init', init, INITS)
         if not isinstance(num_convs, int) or not 2 <= num_convs <= 4:
             raise ValueError(f'num_convs must be 2, 3 or 4, got {num_convs!r}')
         if not isinstance(in_channels, int) or in_channels <= 0:
             raise ValueError(
                 f'in_channels must be a positive int, got {in_channels!r}')
+        if not isinstance(init_eps, (int, float)) or not 0 < init_eps < 1:
+            raise ValueError(
+                f'init_eps must be in (0, 1), got {init_eps!r}: at 0 the '
+                'logits of the zero bilinear weights are -inf and those '
+                'coefficients could never learn')
         self.feat_channels = feat_channels
         self.num_convs = num_convs
         self.kernel = kernel
         self.coef_act = coef_act
         self.init = init
-        self.learned_start = learned_start
+        self.init_eps = float(init_eps)
         self.num_neighbours = 4 if kernel == 'bilinear' else 16
 
         channels = [in_channels] + [feat_channels] * num_convs
@@ -161,23 +182,24 @@ class DownsizeNet(BaseResizer):
             for cin, cout in zip(channels[:-1], channels[1:]))
         self.coef_conv = nn.Conv2d(feat_channels + self.num_neighbours,
                                    self.num_neighbours, 1)
-        if init == 'interp':
-            self.blend = nn.Parameter(torch.zeros(()))
         self._reset_coef_conv()
         if frozen:
             self.freeze()
 
     def _reset_coef_conv(self) -> None:
-        if self.init == 'interp':
+        if self.init == 'near_bilinear':
             nn.init.zeros_(self.coef_conv.weight)
             nn.init.zeros_(self.coef_conv.bias)
-            nn.init.zeros_(self.blend)
 
     def init_weights(self) -> None:
-        """Keep the 'interp' start unless an ``init_cfg`` says otherwise."""
+        """Keep the near-bilinear start unless an ``init_cfg`` says otherwise."""
         super().init_weights()
         if self.init_cfg is None:
             self._reset_coef_conv()
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        check_not_gated(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def geometry(self, x: torch.Tensor, size: Tuple[int, int]) -> Geometry:
         """Sampling geometry of x (B, C, H, W) -> (h, w), cached per size."""
@@ -233,12 +255,10 @@ class DownsizeNet(BaseResizer):
                              feats.to(dtype))
             z = z + (torch.einsum('kr,rhw->khw', weight[:, feat_channels:], r)
                      + bias)
-            if self.learned_start == 'prior':
-                z = z + prior_logits(geo.prior, self.coef_act)
-            coef = normalised_coefficients(z, self.coef_act)
-            if self.init == 'interp':
-                coef = gated_blend(geo.prior, coef, self.blend.to(dtype))
-            return coef
+            if self.init == 'near_bilinear':
+                z = z + bilinear_logits(geo.prior, self.init_eps,
+                                        self.coef_act)
+            return normalised_coefficients(z, self.coef_act)
 
     def resize_with_coefficients(
             self, x: torch.Tensor,
@@ -259,7 +279,7 @@ class DownsizeNet(BaseResizer):
         return (f'in_channels={self.in_channels}, feat_channels='
                 f'{self.feat_channels}, num_convs={self.num_convs}, kernel='
                 f'{self.kernel!r}, coef_act={self.coef_act!r}, init='
-                f'{self.init!r}, learned_start={self.learned_start!r}, '
+                f'{self.init!r}, init_eps={self.init_eps}, '
                 f'frozen={self.frozen}')
 
 
@@ -268,4 +288,7 @@ def _check_choice(name: str, value: str, choices: Tuple[str, ...]) -> None:
         raise ValueError(f'{name} must be one of {choices}, got {value!r}')
 
 
-__all__ = ['DownsizeNet', 'normalised_coefficients', 'prior_logits']
+__all__ = [
+    'DownsizeNet', 'GatedCheckpointError', 'bilinear_logits',
+    'check_not_gated', 'normalised_coefficients', 'smoothed_prior'
+]
