@@ -6,8 +6,10 @@ from .base import BaseResizer, check_image_batch, check_size
 from .downsizenet import DownsizeNet
 from .interpolate import InterpolateResizer
 from .learnable_resizer import LearnableResizer
+from .muller import MullerResizer
 
 __all__ = [
     'BaseResizer', 'DownsizeNet', 'InterpolateResizer', 'LearnableResizer',
+    'MullerResizer',
     'check_image_batch', 'check_size'
 ]
