@@ -85,6 +85,19 @@ def sample_names(samples: Optional[Sequence]) -> List[str]:
             for i, s in enumerate(samples or [])]
 
 
+def own_random_stream():
+    """Run a block on a fork of the CPU random generator.
+
+    The resizer is built (and initialised) first, ahead of the backbone:
+    without the fork its random weights would shift every draw after it,
+    so the same seed would give the task model different weights, and a
+    different data order, for each resizer. Inside the fork the resizer
+    draws from the seeded state as usual; afterwards the generator is back
+    where it was, so runs with the same seed are truly paired.
+    """
+    return torch.random.fork_rng(devices=[])
+
+
 class DownsizeMixin:
     """Adds a resizer ahead of a data preprocessor's output.
 
@@ -104,7 +117,8 @@ class DownsizeMixin:
         self.target_kind, self.target_value = parse_target(
             target_size, target_scale)
         if isinstance(resizer, dict):
-            resizer = MODELS.build(resizer)
+            with own_random_stream():
+                resizer = MODELS.build(resizer)
         if not isinstance(resizer, nn.Module):
             raise TypeError('resizer must be a config dict or a module, got '
                             f'{type(resizer).__name__}')
@@ -118,7 +132,8 @@ class DownsizeMixin:
         without this a resizer's ``init_cfg`` would be silently ignored.
         """
         if hasattr(self.resizer, 'init_weights'):
-            self.resizer.init_weights()
+            with own_random_stream():
+                self.resizer.init_weights()
 
     def downsize(self, inputs: torch.Tensor,
                  samples: Optional[Sequence] = None
