@@ -96,5 +96,13 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False,
                     interval=max_iters))
 log_processor = dict(by_epoch=False)
-# DownsizeNet's gate in the log (nothing for other resizers)
-custom_hooks = [dict(type='ResizerGateHook')]
+# How far the resizer's output is from bilinear, in the log; and an
+# exponential moving average of the weights (resizer included), which the
+# test evaluates: it averages out the last iterations' noise, so paired
+# runs differ less by chance. mmresize.training.set_iterations sets its
+# momentum to 10 / iterations (an average over the last tenth or so).
+custom_hooks = [
+    dict(type='ResizerDriftHook', interval=10),
+    dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=0.01,
+         update_buffers=True, priority=49)
+]

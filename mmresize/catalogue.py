@@ -1,0 +1,69 @@
+"""The one catalogue of resizer variants and real-data benchmark tasks that
+the tools share (``tools/benchmark_accuracy.py``,
+``tools/summarize_accuracy.py``, ``tools/benchmark_resizers.py``,
+``tools/demo.py``). Plain dicts: importing this imports no framework.
+"""
+from typing import Dict, Tuple
+
+# name -> resizer config, in the order tables list them.
+VARIANTS: Dict[str, dict] = {
+    'bilinear': dict(type='mmresize.InterpolateResizer', mode='bilinear'),
+    'area': dict(type='mmresize.InterpolateResizer', mode='area'),
+    'bilinear-aa': dict(type='mmresize.InterpolateResizer', mode='bilinear',
+                        antialias=True),
+    'DownsizeNet': dict(type='mmresize.DownsizeNet'),
+    'DownsizeNet-random': dict(type='mmresize.DownsizeNet', init='random'),
+    'DownsizeNet-16nb': dict(type='mmresize.DownsizeNet', kernel='bicubic'),
+    'DownsizeNet-3conv': dict(type='mmresize.DownsizeNet', num_convs=3),
+    'DownsizeNet-4conv': dict(type='mmresize.DownsizeNet', num_convs=4),
+    'DownsizeNet-sigmoid': dict(type='mmresize.DownsizeNet',
+                                coef_act='sigmoid'),
+    'LearnableResizer': dict(type='mmresize.LearnableResizer'),
+    'MullerResizer': dict(type='mmresize.MullerResizer'),
+}
+
+# Variants that change how the resizer trains, not the resizer: name ->
+# (resizer variant, config options merged over the task's config).
+TRAINING_VARIANTS: Dict[str, Tuple[str, dict]] = {
+    'DownsizeNet-lr10': ('DownsizeNet', {
+        'optim_wrapper.paramwise_cfg': dict(custom_keys={
+            'data_preprocessor.resizer': dict(lr_mult=10.0)})}),
+}
+
+ALL_VARIANTS = list(VARIANTS) + list(TRAINING_VARIANTS)
+
+# The matrix of the paired study (README, "Accuracy on real images").
+MAIN_VARIANTS = ['bilinear', 'area', 'DownsizeNet', 'DownsizeNet-random',
+                 'DownsizeNet-16nb', 'LearnableResizer', 'MullerResizer']
+
+_CAMVID = dict(metric='mIoU', per_class='IoU.',
+               thin=['Pole', 'SignSymbol', 'Fence', 'Pedestrian',
+                     'Bicyclist'],
+               metric_scale=1.0, iters=1000)
+# mmdet's VOCMetric reports mAP as a fraction (PerClassVOCMetric's AP.<class>
+# are percent already); tables show percent.
+_BCCD = dict(metric='pascal_voc/mAP', per_class='pascal_voc/AP.',
+             thin=['Platelets'], metric_scale=100.0, iters=600)
+
+# task -> metric spec, default schedule and config (relative to the repo).
+TASKS: Dict[str, dict] = {
+    'camvid': dict(
+        _CAMVID, config='configs/benchmarks/camvid_deeplabv3plus_r18_os16.py'),
+    'camvid-fcn': dict(
+        _CAMVID, config='configs/benchmarks/camvid_fcn_r18_os16.py'),
+    # BCCD's main detector is the RefineDet-style one: from scratch it
+    # learns within a few minutes, where CenterNet-R18 is still near 20 mAP
+    # with Platelets at 0, too early for a ranking to mean anything.
+    'bccd': dict(_BCCD, config='configs/benchmarks/bccd_refinedet_r18.py'),
+    'bccd-centernet': dict(
+        _BCCD, config='configs/benchmarks/bccd_centernet_r18.py'),
+}
+
+
+def resizer_config(variant: str) -> dict:
+    """The resizer config of a (resizer or training) variant, a copy."""
+    name = TRAINING_VARIANTS.get(variant, (variant, None))[0]
+    if name not in VARIANTS:
+        raise KeyError(f'unknown resizer variant {variant!r}; choose from '
+                       f'{ALL_VARIANTS}')
+    return dict(VARIANTS[name])
