@@ -19,6 +19,7 @@ import torch
 from mmengine.config import Config
 
 from mmresize.checkpoint import load_local
+from mmresize.resizers.downsizenet import GatedCheckpointError, check_not_gated
 
 PREFIX = 'data_preprocessor.resizer.'
 IGNORED_ARGS = ('frozen', 'init_cfg')
@@ -103,6 +104,14 @@ def _source_resizer_cfg(meta: dict, path: str) -> dict:
     return resizer.to_dict() if hasattr(resizer, 'to_dict') else dict(resizer)
 
 
+def refuse_gated(state: Dict[str, torch.Tensor], path: str) -> None:
+    """TransferError for weights of mmresize 0.1's gated DownsizeNet."""
+    try:
+        check_not_gated(state)
+    except GatedCheckpointError as err:
+        raise TransferError(f'{path}: {err}') from err
+
+
 def resizer_state_dict(state: Dict[str, torch.Tensor]
                        ) -> Dict[str, torch.Tensor]:
     """The resizer's weights (copies) from a whole model's state dict."""
@@ -131,6 +140,7 @@ def extract(path: str, ema: bool = False) -> dict:
                  for k, v in checkpoint['ema_state_dict'].items()
                  if k.startswith('module.')}
     resizer_state = resizer_state_dict(state)
+    refuse_gated(resizer_state, path)
     meta = checkpoint.get('meta', {})
     resizer_cfg = _source_resizer_cfg(meta, path)
     kind = short_type(resizer_cfg['type'])
@@ -237,6 +247,7 @@ def load_resizer_checkpoint(module: torch.nn.Module, path: str) -> None:
     """
     checkpoint = _read(path)
     state = checkpoint.get('state_dict', checkpoint)
+    refuse_gated(state, path)
     record = checkpoint.get('meta', {}).get('mmresize_resizer')
     if record is not None:
         mine = dict(type=type(module).__name__, **arch_args(module))

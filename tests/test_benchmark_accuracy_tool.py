@@ -1,6 +1,7 @@
-"""tools/benchmark_accuracy.py: results found on disk are summarised over
-seeds (mean, sample std) into the table, and the training variants change
-only what they say (the resizer's learning rate)."""
+"""tools/benchmark_accuracy.py and tools/summarize_accuracy.py: the paired
+matrix is queued seed by seed and resumes, the EMA and raw weights are what
+their metrics say, and results on disk become paired gains with t-intervals
+and verdicts computed as by hand."""
 import importlib.util
 import json
 import math
@@ -11,56 +12,141 @@ import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from mmresize.evaluation.paired import paired_gain, t_interval, verdict
+from tests.data_factory import make_voc_segmentation
+from tests.tiny_runner import tiny_config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# Student's t quantiles (two-sided 95%), from tables
+T_975 = {1: 12.7062047, 2: 4.30265273, 4: 2.77644511}
 
 
-@pytest.fixture(scope='module')
-def tool():
+def load_tool(name):
     spec = importlib.util.spec_from_file_location(
-        'benchmark_accuracy', osp.join(ROOT, 'tools', 'benchmark_accuracy.py'))
+        name, osp.join(ROOT, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def write_result(tool, work, variant, seed, mAP, platelets):
-    out = tool.run_dir(str(work), 'bccd', 0.3, 50, variant, seed)
+@pytest.fixture(scope='module')
+def tool():
+    return load_tool('benchmark_accuracy')
+
+
+@pytest.fixture(scope='module')
+def summary_tool():
+    return load_tool('summarize_accuracy')
+
+
+def test_t_interval_by_hand():
+    gains = [0.5, 1.0, 1.2]
+    mean, sd = 0.9, math.sqrt(((0.4**2) + (0.1**2) + (0.3**2)) / 2)
+    interval = t_interval(gains)
+    half = T_975[2] * sd / math.sqrt(3)
+    assert interval['low'] == pytest.approx(mean - half, abs=1e-6)
+    assert interval['high'] == pytest.approx(mean + half, abs=1e-6)
+    assert verdict(interval) == 'better'  # 0.9 - 0.895 > 0
+    assert verdict(t_interval([-1.0, -2.0, -1.5])) == 'worse'
+    assert verdict(t_interval([-1.0, 1.0, 0.2])) == 'no difference'
+    assert verdict(t_interval([3.0])) == 'n/a (1 seed)'
+    gain = paired_gain({0: 2.0, 1: 3.0, 7: 9.0}, {0: 1.0, 1: 1.0, 2: 5.0})
+    assert gain['seeds'] == [0, 1] and gain['gains'] == [1.0, 2.0]
+    assert gain['interval']['half_width'] == pytest.approx(
+        T_975[1] * math.sqrt(0.5) / math.sqrt(2), abs=1e-6)
+
+
+def write_result(work, variant, seed, mAP, platelets, raw_mAP=None,
+                 load=1.0):
+    out = osp.join(work, 'bccd_0.3x_50it', variant, f'seed{seed}')
     os.makedirs(out, exist_ok=True)
-    metrics = {'pascal_voc/mAP': mAP, 'pascal_voc/AP.Platelets': platelets}
+
+    def metrics(value):
+        return {'pascal_voc/mAP': value, 'pascal_voc/AP.Platelets': platelets}
+
     with open(osp.join(out, 'result.json'), 'w') as f:
         json.dump(dict(task='bccd', variant=variant, seed=seed, factor=0.3,
                        iters=50, train_seconds=10.0 + seed / 2,
-                       resizer_share=0.1, metrics=metrics, drift=seed,
-                       gate=None if variant == 'bilinear' else -0.5), f)
+                       resizer_share=0.1, metrics=metrics(mAP),
+                       metrics_raw=metrics(raw_mAP or mAP), drift=seed,
+                       host=dict(cpus=2, threads=1, parallel_runs=2,
+                                 loadavg_at_end=[load, load, load])), f)
 
 
-def test_runs_on_disk_are_summarised_over_seeds(tool, tmp_path):
-    write_result(tool, tmp_path, 'DownsizeNet', 0, 0.48, 12.0)
-    write_result(tool, tmp_path, 'bilinear', 1, 0.50, 20.0)
-    write_result(tool, tmp_path, 'bilinear', 0, 0.40, 10.0)
-    folder = tool.matrix_dir(str(tmp_path), 'bccd', 0.3, 50)
-    assert folder.endswith('bccd_0.3x_50it')
-    results = tool.load_results(folder)
-    # catalogue order (bilinear first), then seed order
+def test_runs_on_disk_are_summarised_with_paired_intervals(summary_tool,
+                                                           tmp_path):
+    for seed, (base, learned) in enumerate([(0.40, 0.43), (0.50, 0.525),
+                                            (0.45, 0.47)]):
+        write_result(tmp_path, 'bilinear', seed, base, 10.0 * (seed + 1))
+        write_result(tmp_path, 'DownsizeNet', seed, learned, 20.0,
+                     raw_mAP=base - 0.01, load=3.5 if seed == 2 else 2.0)
+    folder = osp.join(str(tmp_path), 'bccd_0.3x_50it')
+    results = summary_tool.load_results(folder)
     assert [(r['variant'], r['seed']) for r in results] == [
-        ('bilinear', 0), ('bilinear', 1), ('DownsizeNet', 0)]
-    summary = tool.summarise(results, 'bccd')
+        ('bilinear', 0), ('bilinear', 1), ('bilinear', 2),
+        ('DownsizeNet', 0), ('DownsizeNet', 1), ('DownsizeNet', 2)]
+    summary = summary_tool.summarise(results, 'bccd')
     # mAP fractions are shown as percent; per-class AP is percent already
     assert summary['bilinear']['metric']['mean'] == pytest.approx(45.0)
-    assert summary['bilinear']['metric']['std'] == pytest.approx(
-        math.sqrt(((40 - 45)**2 + (50 - 45)**2) / 1))
-    assert summary['bilinear']['thin']['Platelets']['mean'] == 15.0
-    assert summary['DownsizeNet']['metric']['std'] == 0.0
-    table = tool.markdown(summary, 'bccd', 0.3, 50)
-    tool.plot(summary, 'bccd', str(tmp_path / 'plot.png'))
-    assert (tmp_path / 'plot.png').stat().st_size > 1000
-    # gain is paired by seed: DownsizeNet seed 0 against bilinear seed 0
-    assert summary['DownsizeNet']['paired_gain']['mean'] == pytest.approx(8.0)
-    assert '| bilinear | 2 | 45.00 ± 7.07 | +0.00 ± 0.00 | 15.0 ± 7.1 | 10 ' \
-        '| 10.0% | 0.50 |  |' in table
-    assert '| DownsizeNet | 1 | 48.00 ± 0.00 | +8.00 ± 0.00 |' in table
-    assert table.rstrip().endswith('| 0.00 | -0.500 |')
+    assert summary['bilinear']['metric']['std'] == pytest.approx(5.0)
+    assert summary['bilinear']['thin']['Platelets']['mean'] == 20.0
+    gain = summary['DownsizeNet']['gain']
+    assert gain['gains'] == pytest.approx([3.0, 2.5, 2.0])
+    half = T_975[2] * 0.5 / math.sqrt(3)
+    assert gain['interval']['low'] == pytest.approx(2.5 - half)
+    assert gain['verdict'] == 'better'
+    assert summary['DownsizeNet']['gain_raw']['verdict'] == 'worse'
+    assert summary['DownsizeNet']['shared_cpu_seeds'] == [2]
+    table = summary_tool.write_summary(folder)
+    assert (f'| DownsizeNet | 3 | 47.50 ± 4.77 | +2.50 [{2.5 - half:+.2f}, '
+            f'{2.5 + half:+.2f}] | better | -1.00 [-1.00, -1.00] | worse | '
+            '20.0 | 10 | 10.0% | 1.00 | 2 |') in table
+    for name in ('summary.md', 'summary.json', 'gain_vs_overhead.png'):
+        assert osp.getsize(osp.join(folder, name)) > 100
+
+
+def test_queue_is_seed_major_and_skips_finished_runs(tool, tmp_path):
+    work = str(tmp_path)
+    done = tool.run_dir(work, 'camvid', 0.3, 1000, 'bilinear', 0)
+    os.makedirs(done)
+    open(osp.join(done, 'result.json'), 'w').write('{}')
+    specs = tool.pending_runs(work, ['camvid', 'bccd'], 0.3, None,
+                              ['bilinear', 'area'], [0, 1])
+    assert [(s['seed'], s['task'], s['variant'], s['iters'])
+            for s in specs] == [
+        (0, 'camvid', 'area', 1000), (0, 'bccd', 'bilinear', 600),
+        (0, 'bccd', 'area', 600), (1, 'camvid', 'bilinear', 1000),
+        (1, 'camvid', 'area', 1000), (1, 'bccd', 'bilinear', 600),
+        (1, 'bccd', 'area', 600)]
+
+
+def test_ema_and_raw_evaluations_use_those_weights(tool, tmp_path):
+    """The test loop sees the EMA weights, then the raw final weights (a
+    plain runner.test() would rebuild the average from the raw ones)."""
+    cfg = tiny_config(
+        osp.join(ROOT, 'configs', 'fcn',
+                 'fcn_r50-d8_voc12aug_512x512_0.3x_downsize.py'),
+        str(make_voc_segmentation(tmp_path)), tmp_path / 'work', iters=3)
+    cfg.custom_hooks = [dict(type='EMAHook', momentum=0.5,
+                             update_buffers=True, priority=49)]
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    ema = next(h for h in runner.hooks if type(h).__name__ == 'EMAHook')
+    key = 'backbone.stem.0.weight'
+    averaged = dict(ema.ema_model.module.named_parameters())[key].clone()
+    raw = dict(runner.model.named_parameters())[key].detach().clone()
+    assert not torch.equal(averaged, raw)
+    seen = []
+    runner.model.backbone.register_forward_pre_hook(
+        lambda module, args: seen.append(
+            module.stem[0].weight.detach().clone()))
+    tool.evaluate(runner, ema=True)
+    assert torch.equal(seen[-1], averaged)
+    tool.evaluate(runner, ema=False)
+    assert torch.equal(seen[-1], raw)
+    assert torch.equal(dict(runner.model.named_parameters())[key], raw)
 
 
 def test_lr10_variant_multiplies_only_the_resizer_lr(tool, tmp_path):
@@ -82,26 +168,26 @@ def test_lr10_variant_multiplies_only_the_resizer_lr(tool, tmp_path):
     assert lrs[False] == {base_lr}
 
 
-def test_drift_is_zero_for_bilinear_start_and_not_for_area(
-        tool, tmp_path, monkeypatch):
+def test_drift_from_bilinear_on_real_images(tool, tmp_path, monkeypatch):
     shared = osp.join(ROOT, '..', 'shared', 'data')
     if not osp.isdir(osp.join(shared, 'camvid')):
         pytest.skip(f'{shared}/camvid absent: the real datasets ship only '
                     'with the development machines (see shared/data)')
     monkeypatch.setenv('MMRESIZE_DATA', shared)
     from mmresize.resizers import DownsizeNet
+    start = DownsizeNet()
     checkpoint = str(tmp_path / 'start.pth')
     torch.save({'state_dict': {f'data_preprocessor.resizer.{k}': v
-                               for k, v in DownsizeNet().state_dict().items()}},
+                               for k, v in start.state_dict().items()}},
                checkpoint)
-    cfg = tool.build_cfg('camvid', 'DownsizeNet', 0, 0.3, 10, str(tmp_path))
-    start = tool.resizer_drift(cfg, checkpoint, images=2)
-    assert start['gate'] == 0.0
-    assert start['drift'] < 1e-3  # exactly bilinear up to float round-off
-
     empty = str(tmp_path / 'empty.pth')
     torch.save({'state_dict': {}}, empty)
-    cfg = tool.build_cfg('camvid', 'area', 0, 0.3, 10, str(tmp_path))
-    area = tool.resizer_drift(cfg, empty, images=2)
-    assert area['gate'] is None
-    assert area['drift'] > 0.5  # area averaging differs from bilinear
+    drift = {}
+    for variant, path in (('DownsizeNet', checkpoint), ('area', empty),
+                          ('bilinear', empty)):
+        cfg = tool.build_cfg('camvid', variant, 0, 0.3, 10, str(tmp_path))
+        drift[variant] = tool.resizer_drift(cfg, path, images=2)
+    assert drift['bilinear'] == 0
+    # near-bilinear start: eps times the distance of the neighbour mean
+    assert 0 < drift['DownsizeNet'] < start.init_eps * 255
+    assert drift['area'] > 0.5  # area averaging differs from bilinear

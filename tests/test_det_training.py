@@ -37,8 +37,9 @@ def build(voc_root, tmp_path, **resizer):
 def test_gradients_reach_downsizenet(voc_root, tmp_path):
     """Detector loss -> every DownsizeNet parameter (300 -> 100, factor 3).
 
-    At the exact bilinear start only the blend gate has a gradient; the 1x1
-    coefficient conv follows after one step and the texture convs after two.
+    At the near-bilinear start the 1x1 coefficient conv has a gradient; the
+    texture convs (whose true gradient is 0 while that conv is zero) follow
+    after one step.
     """
     torch.manual_seed(0)
     model, batch, _ = build(voc_root, tmp_path)

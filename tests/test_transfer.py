@@ -68,7 +68,8 @@ def test_round_trip_and_frozen_training(direction, data, tmp_path, request):
                     else (DET_TARGET, data['det']))
     before = sha(path)
     out = str(tmp_path / 'resizer.pth')
-    # the recorded args say init='random'; the target config says 'interp'
+    # the recorded args say init='random'; the target config says
+    # 'near_bilinear'
     init = '--check'
     assert transfer([path, out, init, target]) == 1  # refused: init differs
     assert not osp.exists(out)
@@ -154,7 +155,7 @@ def test_write_is_atomic(det_checkpoint, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize('case', ['corrupt', 'no_resizer', 'bilinear',
-                                  'missing', 'ema'])
+                                  'missing', 'ema', 'gated'])
 def test_bad_sources_give_clear_errors(case, det_checkpoint, data, tmp_path,
                                        capsys):
     path, _ = det_checkpoint
@@ -177,6 +178,9 @@ def test_bad_sources_give_clear_errors(case, det_checkpoint, data, tmp_path,
     elif case == 'missing':
         path = str(tmp_path / 'nowhere.pth')
         message = 'does not exist'
+    elif case == 'gated':  # a task checkpoint of mmresize 0.1
+        path = gated(det_checkpoint[0], tmp_path, 'data_preprocessor.resizer.')
+        message = 'gated DownsizeNet'
     else:
         message = 'no EMA weights'
     args = [path, str(tmp_path / 'out.pth')] + (['--ema'] if case == 'ema'
@@ -184,6 +188,28 @@ def test_bad_sources_give_clear_errors(case, det_checkpoint, data, tmp_path,
     assert transfer(args) == 1
     assert message in capsys.readouterr().err
     assert not (tmp_path / 'out.pth').exists()
+
+
+def gated(path: str, tmp_path, prefix: str = '') -> str:
+    """A copy of a checkpoint as mmresize 0.1's gated DownsizeNet wrote it:
+    the same weights plus the gate ``blend``."""
+    checkpoint = torch.load(path, weights_only=False)
+    checkpoint['state_dict'][prefix + 'blend'] = torch.tensor(-0.078)
+    out = str(tmp_path / 'gated.pth')
+    torch.save(checkpoint, out)
+    return out
+
+
+def test_gated_transfer_file_is_refused_naming_the_change(det_checkpoint,
+                                                          tmp_path):
+    out = str(tmp_path / 'resizer.pth')
+    assert transfer([det_checkpoint[0], out]) == 0
+    from mmresize.resizers import DownsizeNet
+    resizer = DownsizeNet(init='random', init_cfg=dict(
+        type='Pretrained', checkpoint=gated(out, tmp_path)))
+    with pytest.raises(TransferError, match="exactly bilinear.*removed "
+                       "DownsizeNet's gated start"):
+        resizer.init_weights()
 
 
 def test_loading_checks_type_args_and_checksum(det_checkpoint, tmp_path):

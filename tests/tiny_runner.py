@@ -82,8 +82,9 @@ def total_loss(model, batch):
 def assert_resizer_learns(model, batch, steps: int = 3) -> None:
     """After ``steps`` SGD steps every resizer parameter has a gradient.
 
-    At the exact bilinear start only the blend gate has one; the 1x1
-    coefficient conv follows after one step, the texture convs after two.
+    At the near-bilinear start the 1x1 coefficient conv has one; the texture
+    convs (whose true gradient is 0 while that conv is zero) follow after
+    one step.
     """
     import torch
     resizer = model.data_preprocessor.resizer
