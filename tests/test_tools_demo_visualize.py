@@ -44,11 +44,17 @@ def test_visualize_resizer_writes_pngs(tmp_path):
 
 
 def test_demo_runs_end_to_end(tmp_path):
-    out = run('tools/demo.py', '--work-dir', str(tmp_path), '--iters', '4')
+    out = run('tools/demo.py', '--work-dir', str(tmp_path), '--iters', '2',
+              '--seeds', '0', '1')
     metrics = json.loads((tmp_path / 'metrics.json').read_text())
     assert set(metrics) == {'bilinear', 'DownsizeNet'}
-    for values in metrics.values():
-        assert 0 <= values['mIoU'] <= 100
+    assert all(set(by_seed) == {'0', '1'} for by_seed in metrics.values())
+    # the report's paired gain is the mean of the per-seed differences
+    gains = [metrics['DownsizeNet'][s]['mIoU'] - metrics['bilinear'][s]['mIoU']
+             for s in ('0', '1')]
+    table = (tmp_path / 'metrics.md').read_text()
+    assert '| DownsizeNet | 2 | ' in table
+    assert f'| {sum(gains) / 2:+.2f} [' in table
     assert cv2.imread(str(tmp_path / 'demo.png')) is not None
     resizer = torch.load(tmp_path / 'downsizenet_resizer.pth',
                          weights_only=False)

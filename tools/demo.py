@@ -2,13 +2,16 @@
 
 Generates a small segmentation set of its own (procedural textures and thin
 structures, exactly what bilinear downsizing destroys), trains DeepLabv3+
-(ResNet-18, from scratch) on 0.25x-downsized images once with DownsizeNet
-and once with bilinear, evaluates both with mmseg's IoUMetric at the
-original resolution, and writes to the work dir: metrics.md / metrics.json,
-demo.png (original / bilinear / DownsizeNet inputs and predictions) and the
-trained resizer as a transferable checkpoint.
+(ResNet-18, from scratch) on 0.25x-downsized images with DownsizeNet and
+with bilinear for each seed (same seed: same model initialisation and data
+order), evaluates them with mmseg's IoUMetric at the original resolution,
+and writes to the work dir: metrics.md (per seed, mean, paired gain with its
+95% t-interval and verdict) / metrics.json, demo.png (original / bilinear /
+DownsizeNet inputs and predictions, first seed) and the trained resizer of
+the first seed as a transferable checkpoint.
 
-    python tools/demo.py [--work-dir work_dirs/demo] [--iters 400]
+    python tools/demo.py [--work-dir work_dirs/demo] [--iters 400] \
+        [--seeds 0 1 2]
 """
 import argparse
 import json
@@ -25,10 +28,7 @@ sys.path.insert(0, ROOT)
 
 CLASSES = ('background', 'thin line', 'fine texture')
 PALETTE = [[0, 0, 0], [255, 64, 64], [64, 160, 255]]
-VARIANTS = {
-    'bilinear': dict(type='mmresize.InterpolateResizer', mode='bilinear'),
-    'DownsizeNet': dict(type='mmresize.DownsizeNet'),
-}
+VARIANTS = ('bilinear', 'DownsizeNet')
 
 
 def make_sample(rng: np.random.Generator, height: int = 192,
@@ -76,15 +76,17 @@ def make_dataset(root: str, train: int = 48, val: int = 12) -> str:
     return root
 
 
-def build_cfg(data_root: str, variant: str, iters: int, work_dir: str):
+def build_cfg(data_root: str, variant: str, iters: int, work_dir: str,
+              seed: int = 0):
     from mmengine.config import Config
 
+    from mmresize.catalogue import resizer_config
     from mmresize.training import set_iterations
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', 'benchmarks',
                  'camvid_deeplabv3plus_r18_os16.py'))
     pre = cfg.model.data_preprocessor
-    pre.resizer = VARIANTS[variant]
+    pre.resizer = resizer_config(variant)
     pre.target_scale = 0.25
     pre.seg_pad_val = 255
     cfg.model.decode_head.update(num_classes=len(CLASSES), ignore_index=255)
@@ -94,7 +96,7 @@ def build_cfg(data_root: str, variant: str, iters: int, work_dir: str):
         cfg[loader].dataset.update(
             type='BaseSegDataset', data_root=data_root, metainfo=metainfo,
             img_suffix='.png', seg_map_suffix='.png', ignore_index=255)
-    cfg.randomness = dict(seed=0)
+    cfg.randomness = dict(seed=seed)
     cfg.work_dir = work_dir
     set_iterations(cfg, iters)
     cfg.log_level = 'WARNING'
@@ -159,10 +161,47 @@ def figure(path: str, runners: dict, data_root: str, count: int = 2) -> None:
     plt.close(fig)
 
 
+def metrics_table(metrics: dict) -> str:
+    """Markdown: per seed, then mean ± std and the paired gain over
+    bilinear with its 95% t-interval and verdict. ``metrics``: variant ->
+    seed -> mmseg metrics."""
+    from mmresize.evaluation.paired import mean_std, paired_gain
+    head = '| resizer | seed | mIoU | ' + ' | '.join(CLASSES) + ' |'
+    rule = '|---|---|---:|' + '---:|' * len(CLASSES)
+    lines = [head, rule]
+    for variant, by_seed in metrics.items():
+        for seed, m in by_seed.items():
+            lines.append(f'| {variant} | {seed} | {m["mIoU"]:.2f} | ' +
+                         ' | '.join(f'{m["IoU." + c]:.2f}' for c in CLASSES)
+                         + ' |')
+    lines += ['', '| resizer | seeds | mIoU (mean ± std) | gain vs bilinear '
+              '[95% CI] | verdict | ' + ' | '.join(CLASSES) + ' |',
+              '|---|---:|---:|---|---|' + '---:|' * len(CLASSES)]
+    base = {s: m['mIoU'] for s, m in metrics['bilinear'].items()}
+    for variant, by_seed in metrics.items():
+        miou = {s: m['mIoU'] for s, m in by_seed.items()}
+        ms = mean_std(list(miou.values()))
+        gain = paired_gain(miou, base)
+        cell, verdict = '', ''
+        if variant != 'bilinear':
+            interval = gain['interval']
+            cell = f'{gain["mean"]:+.2f}' + ('' if interval is None else
+                                             f' [{interval["low"]:+.2f}, '
+                                             f'{interval["high"]:+.2f}]')
+            verdict = gain['verdict']
+        lines.append(
+            f'| {variant} | {len(miou)} | {ms["mean"]:.2f} ± {ms["std"]:.2f} '
+            f'| {cell} | {verdict} | ' + ' | '.join(
+                f'{mean_std([m["IoU." + c] for m in by_seed.values()])["mean"]:.2f}'
+                for c in CLASSES) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--iters', type=int, default=400)
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0])
     args = parser.parse_args()
     from mmengine.runner import Runner
 
@@ -174,30 +213,31 @@ def main() -> None:
     data_root = make_dataset(osp.join(args.work_dir, 'data'))
     print(f'[demo] generated 48 train / 12 val images in {data_root}',
           flush=True)
-    runners, metrics = {}, {}
-    for variant in VARIANTS:
-        print(f'[demo] training DeepLabv3+ (ResNet-18) with {variant} at '
-              f'0.25x for {args.iters} iterations...', flush=True)
-        cfg = build_cfg(data_root, variant, args.iters,
-                        osp.join(args.work_dir, variant))
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-        metrics[variant] = {k: float(v) for k, v in runner.test().items()}
-        runners[variant] = runner
-        print(f'[demo] {variant}: mIoU {metrics[variant]["mIoU"]:.2f} '
-              f'({time.time() - start:.0f} s so far)', flush=True)
-    lines = ['| resizer | mIoU | ' + ' | '.join(CLASSES) + ' |',
-             '|---|---:|' + '---:|' * len(CLASSES)]
-    for variant, m in metrics.items():
-        lines.append(f'| {variant} | {m["mIoU"]:.2f} | ' + ' | '.join(
-            f'{m["IoU." + c]:.2f}' for c in CLASSES) + ' |')
-    table = '\n'.join(lines) + '\n'
+    first = args.seeds[0]
+    runners, metrics = {}, {v: {} for v in VARIANTS}
+    for seed in args.seeds:
+        for variant in VARIANTS:
+            print(f'[demo] seed {seed}: training DeepLabv3+ (ResNet-18) with '
+                  f'{variant} at 0.25x for {args.iters} iterations...',
+                  flush=True)
+            cfg = build_cfg(data_root, variant, args.iters,
+                            osp.join(args.work_dir, variant, f'seed{seed}'),
+                            seed)
+            runner = Runner.from_cfg(cfg)
+            runner.train()
+            result = {k: float(v) for k, v in runner.test().items()}
+            metrics[variant][seed] = result
+            if seed == first:
+                runners[variant] = runner
+            print(f'[demo] seed {seed} {variant}: mIoU {result["mIoU"]:.2f} '
+                  f'({time.time() - start:.0f} s so far)', flush=True)
+    table = metrics_table(metrics)
     with open(osp.join(args.work_dir, 'metrics.md'), 'w') as f:
         f.write(table)
     with open(osp.join(args.work_dir, 'metrics.json'), 'w') as f:
         json.dump(metrics, f, indent=2)
     figure(osp.join(args.work_dir, 'demo.png'), runners, data_root)
-    checkpoint = osp.join(args.work_dir, 'DownsizeNet',
+    checkpoint = osp.join(args.work_dir, 'DownsizeNet', f'seed{first}',
                           f'iter_{args.iters}.pth')
     resizer_path = osp.join(args.work_dir, 'downsizenet_resizer.pth')
     save_atomic(extract(checkpoint), resizer_path, force=True)
