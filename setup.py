@@ -3,10 +3,15 @@
 Builds one optional C++ extension, ``mmresize._ext`` (the fused DownsizeNet
 texture op for CPU), when torch is importable at build time. Environment:
 ``MMRESIZE_WITH_OPS=0`` skips it (the PyTorch path is used instead);
-``MMRESIZE_CPU_ARCH`` sets ``-march`` (default ``native``: the extension is
-built for the machine that installs it).
+``MMRESIZE_CPU_ARCH`` sets ``-march``. The default is portable: ``x86-64-v2``
+on x86-64 (any x86-64 CPU since about 2009; an image built here runs on
+another machine), the compiler's default elsewhere. ``native`` builds for
+the installing CPU only (AVX-512 where it has it): faster, but a SIGILL on a
+CPU without those instructions. ``python tools/benchmark_resizers.py
+--arch-cost`` measures the difference.
 """
 import os
+import platform
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -20,6 +25,18 @@ def read_version() -> str:
     return scope['__version__']
 
 
+OP_SOURCE = 'mmresize/csrc/texture_at_anchors.cpp'
+
+
+def arch_flags() -> list:
+    """``-march`` for the compiled op: MMRESIZE_CPU_ARCH, else portable."""
+    arch = os.environ.get('MMRESIZE_CPU_ARCH')
+    if arch is None:
+        arch = 'x86-64-v2' if platform.machine() in ('x86_64', 'AMD64') \
+            else None
+    return [f'-march={arch}'] if arch else []
+
+
 def extensions() -> dict:
     if os.environ.get('MMRESIZE_WITH_OPS', '1') == '0':
         return {}
@@ -29,10 +46,9 @@ def extensions() -> dict:
         print('mmresize: torch is not importable, building without the '
               'compiled op (install torch first for the fast CPU path)')
         return {}
-    arch = os.environ.get('MMRESIZE_CPU_ARCH', 'native')
     ext = CppExtension(
-        'mmresize._ext', ['mmresize/csrc/texture_at_anchors.cpp'],
-        extra_compile_args=['-O3', f'-march={arch}', '-fopenmp'],
+        'mmresize._ext', [OP_SOURCE],
+        extra_compile_args=['-O3', *arch_flags(), '-fopenmp'],
         extra_link_args=['-fopenmp'])
     return dict(ext_modules=[ext],
                 cmdclass={'build_ext': BuildExtension.with_options(

@@ -5,8 +5,8 @@
 // input patch around it, evaluates conv_a at its 3x3 neighbourhood and conv_b
 // at the anchor. Nothing is computed or stored at full resolution, which is
 // where the dense PyTorch path spends its time and memory (section 5 of
-// shared/design/downsizenet.md). CPU, float32; the Python side falls back to
-// PyTorch for anything else.
+// shared/design/downsizenet.md). CPU, float32 (and float64, for gradcheck);
+// the Python side falls back to PyTorch for anything else.
 //
 // Shapes: x (B, CIN, H, W) contiguous; wa (F, CIN, 3, 3); ba (F); wb (F, F,
 // 3, 3); bb (F); ys (h), xs (w) int64 anchors inside the image.
@@ -25,58 +25,58 @@ constexpr int F = 16;  // feature channels (the paper's 16)
 constexpr int NB = 9;  // 3x3 neighbours of an anchor
 constexpr int PATCH = 5;
 
-template <int CIN>
+template <typename T, int CIN>
 struct Weights {
   // Transposed so that the F output channels are innermost (vectorised).
-  std::array<float, CIN * 9 * F> wa;  // [c][ky][kx][f]
-  std::array<float, F> ba;
-  std::array<float, NB * F * F> wb;   // [pq][g][f]  (f = output channel)
-  std::array<float, NB * F * F> wbt;  // [pq][f][g]  for the backward pass
-  std::array<float, F> bb;
+  std::array<T, CIN * 9 * F> wa;  // [c][ky][kx][f]
+  std::array<T, F> ba;
+  std::array<T, NB * F * F> wb;   // [pq][g][f]  (f = output channel)
+  std::array<T, NB * F * F> wbt;  // [pq][f][g]  for the backward pass
+  std::array<T, F> bb;
 
   Weights(const at::Tensor& wa_, const at::Tensor& ba_, const at::Tensor& wb_,
           const at::Tensor& bb_) {
-    const float* a = wa_.data_ptr<float>();
-    const float* b = wb_.data_ptr<float>();
+    const T* a = wa_.data_ptr<T>();
+    const T* b = wb_.data_ptr<T>();
     for (int f = 0; f < F; ++f) {
       for (int k = 0; k < CIN * 9; ++k) wa[k * F + f] = a[f * CIN * 9 + k];
       for (int g = 0; g < F; ++g)
         for (int pq = 0; pq < NB; ++pq) {
-          const float v = b[(f * F + g) * NB + pq];
+          const T v = b[(f * F + g) * NB + pq];
           wb[(pq * F + g) * F + f] = v;
           wbt[(pq * F + f) * F + g] = v;
         }
-      ba[f] = ba_.data_ptr<float>()[f];
-      bb[f] = bb_.data_ptr<float>()[f];
+      ba[f] = ba_.data_ptr<T>()[f];
+      bb[f] = bb_.data_ptr<T>()[f];
     }
   }
 };
 
 // The 5x5 input patch around (y0, x0), zero outside the image.
-template <int CIN>
-inline void load_patch(const float* x, int64_t H, int64_t W, int64_t y0,
-                       int64_t x0, float* patch) {
+template <typename T, int CIN>
+inline void load_patch(const T* x, int64_t H, int64_t W, int64_t y0,
+                       int64_t x0, T* patch) {
   if (y0 >= 2 && y0 + 2 < H && x0 >= 2 && x0 + 2 < W) {  // interior
     for (int c = 0; c < CIN; ++c)
       for (int dy = 0; dy < PATCH; ++dy) {
-        const float* src = x + (c * H + y0 + dy - 2) * W + x0 - 2;
-        float* row = patch + (c * PATCH + dy) * PATCH;
+        const T* src = x + (c * H + y0 + dy - 2) * W + x0 - 2;
+        T* row = patch + (c * PATCH + dy) * PATCH;
         for (int dx = 0; dx < PATCH; ++dx) row[dx] = src[dx];
       }
     return;
   }
   for (int c = 0; c < CIN; ++c) {
-    const float* plane = x + c * H * W;
+    const T* plane = x + c * H * W;
     for (int dy = 0; dy < PATCH; ++dy) {
       const int64_t y = y0 + dy - 2;
-      float* row = patch + (c * PATCH + dy) * PATCH;
+      T* row = patch + (c * PATCH + dy) * PATCH;
       if (y < 0 || y >= H) {
-        for (int dx = 0; dx < PATCH; ++dx) row[dx] = 0.f;
+        for (int dx = 0; dx < PATCH; ++dx) row[dx] = T(0);
         continue;
       }
       for (int dx = 0; dx < PATCH; ++dx) {
         const int64_t xx = x0 + dx - 2;
-        row[dx] = (xx >= 0 && xx < W) ? plane[y * W + xx] : 0.f;
+        row[dx] = (xx >= 0 && xx < W) ? plane[y * W + xx] : T(0);
       }
     }
   }
@@ -84,20 +84,20 @@ inline void load_patch(const float* x, int64_t H, int64_t W, int64_t y0,
 
 // Hidden layer relu(conv_a) at the 9 neighbours; 0 where a neighbour lies
 // outside the image (conv_b's zero padding).
-template <int CIN>
-inline void hidden_at(const Weights<CIN>& w, const float* patch,
-                      const bool* inside, float* hidden) {
-  float acc[NB][F];
+template <typename T, int CIN>
+inline void hidden_at(const Weights<T, CIN>& w, const T* patch,
+                      const bool* inside, T* hidden) {
+  T acc[NB][F];
   for (int pq = 0; pq < NB; ++pq)
     for (int f = 0; f < F; ++f) acc[pq][f] = w.ba[f];
   for (int c = 0; c < CIN; ++c)
     for (int ky = 0; ky < 3; ++ky)
       for (int kx = 0; kx < 3; ++kx) {
-        const float* wv = &w.wa[((c * 3 + ky) * 3 + kx) * F];
-        const float* base = patch + (c * PATCH + ky) * PATCH + kx;
+        const T* wv = &w.wa[((c * 3 + ky) * 3 + kx) * F];
+        const T* base = patch + (c * PATCH + ky) * PATCH + kx;
         for (int p = 0; p < 3; ++p)
           for (int q = 0; q < 3; ++q) {
-            const float v = base[p * PATCH + q];
+            const T v = base[p * PATCH + q];
 #pragma omp simd
             for (int f = 0; f < F; ++f) acc[p * 3 + q][f] += v * wv[f];
           }
@@ -105,24 +105,24 @@ inline void hidden_at(const Weights<CIN>& w, const float* patch,
   for (int pq = 0; pq < NB; ++pq)
     for (int f = 0; f < F; ++f)
       hidden[pq * F + f] =
-          (inside[pq] && acc[pq][f] > 0.f) ? acc[pq][f] : 0.f;
+          (inside[pq] && acc[pq][f] > T(0)) ? acc[pq][f] : T(0);
 }
 
-template <int CIN>
-inline void output_at(const Weights<CIN>& w, const float* hidden,
-                      float* out) {
-  float acc[NB][F] = {};
+template <typename T, int CIN>
+inline void output_at(const Weights<T, CIN>& w, const T* hidden,
+                      T* out) {
+  T acc[NB][F] = {};
   for (int g = 0; g < F; ++g)
     for (int pq = 0; pq < NB; ++pq) {
-      const float v = hidden[pq * F + g];
-      const float* wv = &w.wb[(pq * F + g) * F];
+      const T v = hidden[pq * F + g];
+      const T* wv = &w.wb[(pq * F + g) * F];
 #pragma omp simd
       for (int f = 0; f < F; ++f) acc[pq][f] += v * wv[f];
     }
   for (int f = 0; f < F; ++f) {
-    float s = w.bb[f];
+    T s = w.bb[f];
     for (int pq = 0; pq < NB; ++pq) s += acc[pq][f];
-    out[f] = s > 0.f ? s : 0.f;
+    out[f] = s > T(0) ? s : T(0);
   }
 }
 
@@ -135,33 +135,33 @@ inline void inside_mask(int64_t H, int64_t W, int64_t y0, int64_t x0,
     }
 }
 
-template <int CIN>
+template <typename T, int CIN>
 at::Tensor forward_impl(const at::Tensor& x, const at::Tensor& wa,
                         const at::Tensor& ba, const at::Tensor& wb,
                         const at::Tensor& bb, const at::Tensor& ys,
                         const at::Tensor& xs) {
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
   const int64_t h = ys.size(0), w = xs.size(0);
-  const Weights<CIN> weights(wa, ba, wb, bb);
+  const Weights<T, CIN> weights(wa, ba, wb, bb);
   auto out = at::empty({B, F, h, w}, x.options());
-  const float* xp = x.data_ptr<float>();
+  const T* xp = x.data_ptr<T>();
   const int64_t* yp = ys.data_ptr<int64_t>();
   const int64_t* xsp = xs.data_ptr<int64_t>();
-  float* op = out.data_ptr<float>();
+  T* op = out.data_ptr<T>();
   at::parallel_for(0, B * h, 1, [&](int64_t begin, int64_t end) {
-    float patch[CIN * PATCH * PATCH];
-    float hid[NB * F];
-    float res[F];
+    T patch[CIN * PATCH * PATCH];
+    T hid[NB * F];
+    T res[F];
     bool inside[NB];
     for (int64_t bi = begin; bi < end; ++bi) {
       const int64_t b = bi / h, i = bi % h;
-      const float* xb = xp + b * CIN * H * W;
+      const T* xb = xp + b * CIN * H * W;
       for (int64_t j = 0; j < w; ++j) {
         const int64_t y0 = yp[i], x0 = xsp[j];
-        load_patch<CIN>(xb, H, W, y0, x0, patch);
+        load_patch<T, CIN>(xb, H, W, y0, x0, patch);
         inside_mask(H, W, y0, x0, inside);
-        hidden_at<CIN>(weights, patch, inside, hid);
-        output_at<CIN>(weights, hid, res);
+        hidden_at<T, CIN>(weights, patch, inside, hid);
+        output_at<T, CIN>(weights, hid, res);
         for (int f = 0; f < F; ++f) op[((b * F + f) * h + i) * w + j] = res[f];
       }
     }
@@ -171,15 +171,15 @@ at::Tensor forward_impl(const at::Tensor& x, const at::Tensor& wa,
 
 // dst[k0 + t][f] += sum_j a[j][k0 + t] * g[j][f] for t < N: N accumulators
 // of F lanes stay in registers across the row of n anchors.
-template <int N>
-inline void outer_block(const float* a, int lda, const float* g, int ldg,
-                        int64_t n, float* dst) {
-  float acc[N][F] = {};
+template <typename T, int N>
+inline void outer_block(const T* a, int lda, const T* g, int ldg,
+                        int64_t n, T* dst) {
+  T acc[N][F] = {};
   for (int64_t j = 0; j < n; ++j) {
-    const float* gj = g + j * ldg;
-    const float* aj = a + j * lda;
+    const T* gj = g + j * ldg;
+    const T* aj = a + j * lda;
     for (int t = 0; t < N; ++t) {
-      const float v = aj[t];
+      const T v = aj[t];
 #pragma omp simd
       for (int f = 0; f < F; ++f) acc[t][f] += v * gj[f];
     }
@@ -191,28 +191,28 @@ inline void outer_block(const float* a, int lda, const float* g, int ldg,
 
 // dst[k][f] += sum_j a[j][k] * g[j][f], k < K: the K x F weight gradient of
 // one row of n anchors, a: (n, K), g: (n, F) with row stride ldg.
-template <int K>
-inline void accumulate_outer(const float* a, const float* g, int ldg,
-                             int64_t n, float* dst) {
+template <typename T, int K>
+inline void accumulate_outer(const T* a, const T* g, int ldg,
+                             int64_t n, T* dst) {
   constexpr int BLOCK = 8;
   constexpr int FULL = K / BLOCK * BLOCK;
   for (int k0 = 0; k0 < FULL; k0 += BLOCK)
-    outer_block<BLOCK>(a + k0, K, g, ldg, n, dst + k0 * F);
+    outer_block<T, BLOCK>(a + k0, K, g, ldg, n, dst + k0 * F);
   if constexpr (K % BLOCK != 0)
-    outer_block<K % BLOCK>(a + FULL, K, g, ldg, n, dst + FULL * F);
+    outer_block<T, K % BLOCK>(a + FULL, K, g, ldg, n, dst + FULL * F);
 }
 
-template <int CIN>
+template <typename T, int CIN>
 std::vector<at::Tensor> backward_impl(
     const at::Tensor& grad_out, const at::Tensor& out, const at::Tensor& x,
     const at::Tensor& wa, const at::Tensor& ba, const at::Tensor& wb,
     const at::Tensor& bb, const at::Tensor& ys, const at::Tensor& xs) {
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
   const int64_t h = ys.size(0), w = xs.size(0);
-  const Weights<CIN> weights(wa, ba, wb, bb);
-  const float* xp = x.data_ptr<float>();
-  const float* gp = grad_out.data_ptr<float>();
-  const float* op = out.data_ptr<float>();
+  const Weights<T, CIN> weights(wa, ba, wb, bb);
+  const T* xp = x.data_ptr<T>();
+  const T* gp = grad_out.data_ptr<T>();
+  const T* op = out.data_ptr<T>();
   const int64_t* yp = ys.data_ptr<int64_t>();
   const int64_t* xsp = xs.data_ptr<int64_t>();
   // Per-thread accumulators: [wa (CIN*9*F) | ba (F) | wb (NB*F*F) | bb (F)].
@@ -220,72 +220,72 @@ std::vector<at::Tensor> backward_impl(
   constexpr int SIZE = SA + F + SB + F;
   constexpr int TAPS = CIN * PATCH * PATCH;
   const int threads = at::get_num_threads();
-  std::vector<float> acc(static_cast<size_t>(threads) * SIZE, 0.f);
+  std::vector<T> acc(static_cast<size_t>(threads) * SIZE, T(0));
   at::parallel_for(0, B * h, 1, [&](int64_t begin, int64_t end) {
-    float* mine = acc.data() + static_cast<size_t>(at::get_thread_num()) * SIZE;
-    float* gwa = mine;
-    float* gba = mine + SA;
-    float* gwb = mine + SA + F;
-    float* gbb = mine + SA + F + SB;
+    T* mine = acc.data() + static_cast<size_t>(at::get_thread_num()) * SIZE;
+    T* gwa = mine;
+    T* gba = mine + SA;
+    T* gwb = mine + SA + F;
+    T* gbb = mine + SA + F + SB;
     // One row of anchors at a time: hidden layer, output gradient, hidden
     // gradient and input patches, then the weight gradients as small GEMMs.
-    std::vector<float> hid(w * NB * F), g2(w * F), gh(w * NB * F);
-    std::vector<float> patches(w * TAPS);
+    std::vector<T> hid(w * NB * F), g2(w * F), gh(w * NB * F);
+    std::vector<T> patches(w * TAPS);
     bool inside[NB];
     for (int64_t bi = begin; bi < end; ++bi) {
       const int64_t b = bi / h, i = bi % h;
-      const float* xb = xp + b * CIN * H * W;
+      const T* xb = xp + b * CIN * H * W;
       // Output gradient through the ReLU, transposed to (w, F).
       for (int f = 0; f < F; ++f) {
         const int64_t base = ((b * F + f) * h + i) * w;
-        float sum = 0.f;
+        T sum = T(0);
         for (int64_t j = 0; j < w; ++j) {
-          const float v = op[base + j] > 0.f ? gp[base + j] : 0.f;
+          const T v = op[base + j] > T(0) ? gp[base + j] : T(0);
           g2[j * F + f] = v;
           sum += v;
         }
         gbb[f] += sum;
       }
       for (int64_t j = 0; j < w; ++j) {
-        const float* g2j = &g2[j * F];
-        float* patch = &patches[j * TAPS];
-        load_patch<CIN>(xb, H, W, yp[i], xsp[j], patch);
+        const T* g2j = &g2[j * F];
+        T* patch = &patches[j * TAPS];
+        load_patch<T, CIN>(xb, H, W, yp[i], xsp[j], patch);
         inside_mask(H, W, yp[i], xsp[j], inside);
-        float* hj = &hid[j * NB * F];
-        hidden_at<CIN>(weights, patch, inside, hj);
-        float ghj[NB][F] = {};
+        T* hj = &hid[j * NB * F];
+        hidden_at<T, CIN>(weights, patch, inside, hj);
+        T ghj[NB][F] = {};
         for (int f = 0; f < F; ++f)
           for (int pq = 0; pq < NB; ++pq) {
-            const float* wv = &weights.wbt[(pq * F + f) * F];
-            const float v = g2j[f];
+            const T* wv = &weights.wbt[(pq * F + f) * F];
+            const T v = g2j[f];
 #pragma omp simd
             for (int g = 0; g < F; ++g) ghj[pq][g] += v * wv[g];
           }
-        float* dst = &gh[j * NB * F];
+        T* dst = &gh[j * NB * F];
         for (int pq = 0; pq < NB; ++pq)
 #pragma omp simd
           for (int g = 0; g < F; ++g) {
-            const float v = hj[pq * F + g] > 0.f ? ghj[pq][g] : 0.f;
+            const T v = hj[pq * F + g] > T(0) ? ghj[pq][g] : T(0);
             dst[pq * F + g] = v;
             gba[g] += v;
           }
       }
       // conv_b weights: sum_j hidden[j] (x) g2[j].
-      accumulate_outer<NB * F>(hid.data(), g2.data(), F, w, gwb);
+      accumulate_outer<T, NB * F>(hid.data(), g2.data(), F, w, gwb);
       // conv_a weights, one input channel at a time so that its 9 kernel
       // taps accumulate in registers over the whole row:
       // gwa[c][ky][kx] += sum_j sum_pq patch[j][c][p + ky][q + kx] gh[j][pq].
       for (int c = 0; c < CIN; ++c) {
-        float tap[9][F] = {};
+        T tap[9][F] = {};
         for (int64_t j = 0; j < w; ++j) {
-          const float* patch = &patches[j * TAPS + c * PATCH * PATCH];
-          const float* ghj = &gh[j * NB * F];
+          const T* patch = &patches[j * TAPS + c * PATCH * PATCH];
+          const T* ghj = &gh[j * NB * F];
           for (int pq = 0; pq < NB; ++pq) {
-            const float* gv = ghj + pq * F;
-            const float* base = patch + (pq / 3) * PATCH + pq % 3;
+            const T* gv = ghj + pq * F;
+            const T* base = patch + (pq / 3) * PATCH + pq % 3;
             for (int ky = 0; ky < 3; ++ky)
               for (int kx = 0; kx < 3; ++kx) {
-                const float v = base[ky * PATCH + kx];
+                const T v = base[ky * PATCH + kx];
 #pragma omp simd
                 for (int g = 0; g < F; ++g) tap[ky * 3 + kx][g] += v * gv[g];
               }
@@ -298,29 +298,34 @@ std::vector<at::Tensor> backward_impl(
     }
   });
   // Reduce the threads and transpose back to PyTorch's layouts.
-  std::vector<float> total(SIZE, 0.f);
+  std::vector<T> total(SIZE, T(0));
   for (int t = 0; t < threads; ++t)
     for (int k = 0; k < SIZE; ++k) total[k] += acc[t * SIZE + k];
   auto gwa = at::empty_like(wa), gba = at::empty_like(ba);
   auto gwb = at::empty_like(wb), gbb = at::empty_like(bb);
-  float* gwap = gwa.data_ptr<float>();
-  float* gwbp = gwb.data_ptr<float>();
+  T* gwap = gwa.data_ptr<T>();
+  T* gwbp = gwb.data_ptr<T>();
   for (int f = 0; f < F; ++f) {
     for (int k = 0; k < CIN * 9; ++k) gwap[f * CIN * 9 + k] = total[k * F + f];
     for (int g = 0; g < F; ++g)
       for (int pq = 0; pq < NB; ++pq)
         gwbp[(f * F + g) * NB + pq] = total[SA + F + (pq * F + g) * F + f];
-    gba.data_ptr<float>()[f] = total[SA + f];
-    gbb.data_ptr<float>()[f] = total[SA + F + SB + f];
+    gba.data_ptr<T>()[f] = total[SA + f];
+    gbb.data_ptr<T>()[f] = total[SA + F + SB + f];
   }
   return {gwa, gba, gwb, gbb};
 }
 
 void check(const at::Tensor& x, const at::Tensor& wa, const at::Tensor& wb) {
-  TORCH_CHECK(x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+  TORCH_CHECK(x.device().is_cpu() &&
+                  (x.scalar_type() == at::kFloat ||
+                   x.scalar_type() == at::kDouble) &&
                   x.dim() == 4 && x.is_contiguous(),
-              "texture_at_anchors: x must be a contiguous float32 CPU (B, C, "
-              "H, W) tensor");
+              "texture_at_anchors: x must be a contiguous float32 or float64 "
+              "CPU (B, C, H, W) tensor");
+  TORCH_CHECK(wa.scalar_type() == x.scalar_type() &&
+                  wb.scalar_type() == x.scalar_type(),
+              "texture_at_anchors: weights and input must share a dtype");
   TORCH_CHECK(wa.size(0) == F && wb.size(0) == F && wb.size(1) == F,
               "texture_at_anchors: only 16 feature channels are compiled");
   TORCH_CHECK(wa.size(1) == x.size(1), "texture_at_anchors: channel mismatch");
@@ -331,11 +336,15 @@ at::Tensor forward(at::Tensor x, at::Tensor wa, at::Tensor ba, at::Tensor wb,
   check(x, wa, wb);
   wa = wa.contiguous(), ba = ba.contiguous(), wb = wb.contiguous();
   bb = bb.contiguous(), ys = ys.contiguous(), xs = xs.contiguous();
-  switch (x.size(1)) {
-    case 3: return forward_impl<3>(x, wa, ba, wb, bb, ys, xs);
-    case 16: return forward_impl<16>(x, wa, ba, wb, bb, ys, xs);
-    default: TORCH_CHECK(false, "texture_at_anchors: input channels must be 3 or 16");
-  }
+  TORCH_CHECK(x.size(1) == 3 || x.size(1) == 16,
+              "texture_at_anchors: input channels must be 3 or 16");
+  at::Tensor out;
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "texture_at_anchors", [&] {
+    out = x.size(1) == 3
+              ? forward_impl<scalar_t, 3>(x, wa, ba, wb, bb, ys, xs)
+              : forward_impl<scalar_t, 16>(x, wa, ba, wb, bb, ys, xs);
+  });
+  return out;
 }
 
 std::vector<at::Tensor> backward(at::Tensor grad_out, at::Tensor out,
@@ -346,11 +355,17 @@ std::vector<at::Tensor> backward(at::Tensor grad_out, at::Tensor out,
   grad_out = grad_out.contiguous();
   wa = wa.contiguous(), ba = ba.contiguous(), wb = wb.contiguous();
   bb = bb.contiguous(), ys = ys.contiguous(), xs = xs.contiguous();
-  switch (x.size(1)) {
-    case 3: return backward_impl<3>(grad_out, out, x, wa, ba, wb, bb, ys, xs);
-    case 16: return backward_impl<16>(grad_out, out, x, wa, ba, wb, bb, ys, xs);
-    default: TORCH_CHECK(false, "texture_at_anchors: input channels must be 3 or 16");
-  }
+  TORCH_CHECK(x.size(1) == 3 || x.size(1) == 16,
+              "texture_at_anchors: input channels must be 3 or 16");
+  std::vector<at::Tensor> grads;
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "texture_at_anchors", [&] {
+    grads = x.size(1) == 3
+                ? backward_impl<scalar_t, 3>(grad_out, out, x, wa, ba, wb, bb,
+                                             ys, xs)
+                : backward_impl<scalar_t, 16>(grad_out, out, x, wa, ba, wb,
+                                              bb, ys, xs);
+  });
+  return grads;
 }
 
 }  // namespace

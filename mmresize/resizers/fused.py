@@ -4,9 +4,12 @@
 ``relu(conv_b(relu(conv_a(x))))`` only at the anchors, from the 5x5 input
 patch around each (``mmresize/csrc/texture_at_anchors.cpp``): no full-
 resolution feature map is ever stored. It is built by ``tools/setup.sh``
-(``pip install -e .``) and used for float32 CPU tensors whose input needs no
-gradient, with 16 feature channels and 3 or 16 input channels; everything
-else takes the PyTorch path, which computes the same function.
+(``pip install -e .``, portable ``-march=x86-64-v2`` unless
+``MMRESIZE_CPU_ARCH`` says otherwise) and DownsizeNet uses it for float32
+CPU tensors whose input needs no gradient, with 16 feature channels and 3
+or 16 input channels; everything else takes the PyTorch path, which
+computes the same function. The op also runs in float64, so that its
+backward can be gradchecked (``tests/test_fused_op.py``).
 """
 import contextlib
 from typing import Iterator
