@@ -9,7 +9,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmresize.checkpoint import trust_local_checkpoints
+from mmresize.resizers.checkpoint import trust_local_checkpoints
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:

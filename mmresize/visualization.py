@@ -9,19 +9,50 @@ import torch.nn.functional as F
 from mmresize.resizers import DownsizeNet
 
 
-def normalise(image_bgr: np.ndarray, mean: Sequence[float],
-              std: Sequence[float], bgr_to_rgb: bool) -> torch.Tensor:
-    """(H, W, 3) uint8 BGR -> (1, 3, H, W) normalised float."""
-    image = image_bgr[..., ::-1] if bgr_to_rgb else image_bgr
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float()
-    mean_t = torch.tensor(mean, dtype=torch.float32)[:, None, None]
-    std_t = torch.tensor(std, dtype=torch.float32)[:, None, None]
-    return ((x - mean_t) / std_t)[None]
+def resizer_input(pre: torch.nn.Module, image_bgr: np.ndarray,
+                  scope: str, path: str = '') -> Tuple[torch.Tensor,
+                                                         Tuple[int, int]]:
+    """What ``pre``'s resizer is called with for one image.
+
+    Runs the data preprocessor (cast, colour order, normalisation, padding,
+    as configured) on the (H, W, 3) uint8 BGR image as the data pipeline
+    hands it over, and captures the resizer's input with a forward pre-hook.
+
+    Args:
+        pre: a built mmresize data preprocessor.
+        image_bgr: (H, W, 3) uint8, as cv2 reads it.
+        scope: 'mmdet' or 'mmseg', the config's default scope.
+        path: the image's path, for error messages.
+
+    Returns:
+        x (1, 3, H', W') normalised (and padded) float, and the target size.
+    """
+    from mmresize.capture import resizer_calls
+    if scope == 'mmdet':
+        from mmdet.structures import DetDataSample as Sample
+    else:
+        from mmseg.structures import SegDataSample as Sample
+    hw = image_bgr.shape[:2]
+    sample = Sample(metainfo=dict(img_shape=hw, ori_shape=hw, pad_shape=hw,
+                                  scale_factor=(1.0, 1.0), img_path=path))
+    inputs = torch.from_numpy(np.ascontiguousarray(image_bgr)).permute(2, 0, 1)
+    with torch.no_grad(), resizer_calls(pre.resizer) as calls:
+        pre(dict(inputs=[inputs], data_samples=[sample]), False)
+    return calls[0]
+
+
+def converts_bgr_to_rgb(pre: torch.nn.Module) -> bool:
+    """Whether a data preprocessor swaps the channel order (mmdet's and
+    mmengine's keep the flag as ``_channel_conversion``, mmseg's as
+    ``channel_conversion``)."""
+    return bool(getattr(pre, '_channel_conversion',
+                        getattr(pre, 'channel_conversion', False)))
 
 
 def denormalise(x: torch.Tensor, mean: Sequence[float],
                 std: Sequence[float]) -> np.ndarray:
-    """(1, 3, h, w) normalised -> (h, w, 3) uint8 in the input's order."""
+    """(1, 3, h, w) normalised -> (h, w, 3) uint8 in the resizer's channel
+    order (RGB when the preprocessor converts BGR to RGB)."""
     mean_t = torch.tensor(mean, dtype=x.dtype)[:, None, None]
     std_t = torch.tensor(std, dtype=x.dtype)[:, None, None]
     image = (x[0] * std_t + mean_t).clamp(0, 255).round().byte()

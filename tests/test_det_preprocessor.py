@@ -6,10 +6,11 @@ import pytest
 import torch
 from mmdet.datasets.transforms import PackDetInputs, Resize
 from mmdet.models.data_preprocessors import DetDataPreprocessor
+from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import HorizontalBoxes, scale_boxes
 from mmdet.structures.mask import PolygonMasks
 from mmdet.testing import demo_mm_inputs
-from mmengine.structures import PixelData
+from mmengine.structures import InstanceData, PixelData
 
 from mmresize.det import DownsizeDetDataPreprocessor
 
@@ -41,11 +42,16 @@ def assert_meta_equal(ours, theirs):
 
 
 @pytest.mark.parametrize('training', [True, False])
-@pytest.mark.parametrize('divisor', [1, 32])
+@pytest.mark.parametrize('divisor', [1, 48])
 def test_identity_size_equals_mmdet(training, divisor):
+    """At the identity size, mmdet's own preprocessor is the reference:
+    images, metainfo, boxes, and masks and seg maps padded with their pad
+    values (48 pads the 128-pixel batch to 144)."""
     data = demo_batch(with_seg=True)
-    kwargs = dict(NORM, pad_size_divisor=divisor, pad_mask=True, pad_seg=True)
+    kwargs = dict(NORM, pad_size_divisor=divisor, pad_mask=True, pad_seg=True,
+                  mask_pad_value=1, seg_pad_value=7)
     theirs = DetDataPreprocessor(**kwargs)(copy.deepcopy(data), training)
+    assert theirs['inputs'].shape[-1] == (128 if divisor == 1 else 144)
     ours = DownsizeDetDataPreprocessor(
         resizer=BILINEAR, target_size=(128, 128), **kwargs)(
             copy.deepcopy(data), training)
@@ -170,6 +176,35 @@ def test_prediction_maps_back_to_original_box(target):
     back = scale_boxes(predicted, [1 / s for s in test.scale_factor])
     torch.testing.assert_close(back, torch.from_numpy(box), rtol=0, atol=1.0)
     assert (back - torch.from_numpy(box)).abs().max() < 1e-3
+
+
+def test_mixed_sizes_with_target_size_map_back_per_image():
+    """Two test images of different sizes, one target size: one scale for
+    the padded batch, and each image's boxes still come back exactly."""
+    rng = np.random.default_rng(1)
+    inputs, samples, boxes = [], [], []
+    for (h, w), box in (((120, 160), [10.5, 20.0, 150.0, 100.25]),
+                        ((90, 200), [3.0, 7.5, 190.0, 80.0])):
+        inputs.append(torch.from_numpy(
+            rng.integers(0, 255, (3, h, w), dtype=np.uint8)))
+        sample = DetDataSample(metainfo=dict(img_shape=(h, w),
+                                             ori_shape=(h, w)))
+        sample.gt_instances = InstanceData(
+            bboxes=torch.tensor([box]), labels=torch.tensor([0]))
+        samples.append(sample)
+        boxes.append(torch.tensor([box]))
+    batch = dict(inputs=inputs, data_samples=samples)
+    pre = DownsizeDetDataPreprocessor(resizer=BILINEAR, target_size=(48, 80),
+                                      **NORM)
+    train = pre(copy.deepcopy(batch), training=True)
+    test = pre(copy.deepcopy(batch), training=False)
+    assert train['inputs'].shape[-2:] == (48, 80)  # from the 120x200 batch
+    for trained, tested, box in zip(train['data_samples'],
+                                    test['data_samples'], boxes):
+        assert tested.scale_factor == pytest.approx((80 / 200, 48 / 120))
+        predicted = trained.gt_instances.bboxes  # a perfect prediction
+        back = scale_boxes(predicted, [1 / s for s in tested.scale_factor])
+        torch.testing.assert_close(back, box)
 
 
 @pytest.mark.parametrize('kwargs,error,message', [

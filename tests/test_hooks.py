@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.runner import Runner
 
-from mmresize.hooks import drift_from_bilinear
+from mmresize.engine.hooks import drift_from_bilinear
 from tests.data_factory import make_voc_segmentation
 from tests.tiny_runner import tiny_config
 
@@ -18,7 +18,6 @@ def train_with_hook(tmp_path, resizer, iters=3, interval=2):
     cfg = tiny_config(FCN_VOC, str(make_voc_segmentation(tmp_path)),
                       tmp_path / 'work', iters=iters)
     cfg.model.data_preprocessor.resizer = resizer
-    cfg.custom_imports.imports.append('mmresize.hooks')
     cfg.custom_hooks = [dict(type='ResizerDriftHook', interval=interval)]
     runner = Runner.from_cfg(cfg)
     runner.train()

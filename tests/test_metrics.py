@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mmresize.metrics import PerClassVOCMetric
+from mmresize.evaluation.det_metrics import PerClassVOCMetric
 
 CLASSES = ('RBC', 'WBC', 'Platelets')
 

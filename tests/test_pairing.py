@@ -1,7 +1,7 @@
 """True pairing: with the same seed, every resizer variant trains the same
 task model from the same weights on the same data order. The resizer is
 built and initialised on a fork of the random generator
-(``mmresize.downsizing.own_random_stream``); without the fork a learnable
+(``mmresize.preprocessors.downsizing.own_random_stream``); without the fork a learnable
 resizer's draws would shift the model's, which the control test shows."""
 import contextlib
 import os.path as osp
@@ -10,7 +10,7 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-import mmresize.downsizing
+import mmresize.preprocessors.downsizing
 from tests.data_factory import make_voc_segmentation
 from tests.tiny_runner import tiny_config
 
@@ -69,7 +69,7 @@ def test_without_the_fork_a_learnable_resizer_shifts_the_model(
     """The control: the same comparison fails when the resizer draws from
     the global generator, so the test above can fail."""
     weights, _ = start(seg_root, tmp_path, RESIZERS['bilinear'])
-    monkeypatch.setattr(mmresize.downsizing, 'own_random_stream',
+    monkeypatch.setattr(mmresize.preprocessors.downsizing, 'own_random_stream',
                         contextlib.nullcontext)
     shifted, _ = start(seg_root, tmp_path, RESIZERS['DownsizeNet-random'])
     assert any(not torch.equal(weights[k], shifted[k]) for k in weights

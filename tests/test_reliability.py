@@ -114,7 +114,7 @@ def test_resume_equals_uninterrupted_run(data, tmp_path):
 
 @pytest.mark.parametrize('kind', ['det', 'seg'])
 def test_bf16_amp_training(kind, data, tmp_path):
-    from mmresize.training import BF16OptimWrapper, enable_amp
+    from mmresize.engine.amp import BF16OptimWrapper, enable_amp
     cfg = tiny_config(DET if kind == 'det' else SEG, data[kind], tmp_path,
                       iters=3)
     enable_amp(cfg)

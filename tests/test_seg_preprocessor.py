@@ -80,6 +80,41 @@ def test_training_meta_and_labels():
             original.gt_sem_seg.data.unique().tolist()) | {255}
 
 
+@pytest.mark.parametrize('downsize_labels', [False, True])
+def test_pad_size_divisor_pads_the_downsized_batch(downsize_labels):
+    """100x150 at 0.3 is 30x45: padded to 32x64 with pad_val, the resized
+    image untouched inside (F.interpolate as the reference), the padding
+    recorded, and the labels padded with seg_pad_val over the same area."""
+    data = seg_batch([(100, 150), (100, 150)])
+    pre = DownsizeSegDataPreProcessor(
+        resizer=BILINEAR, target_scale=0.3, pad_size_divisor=32,
+        downsize_labels=downsize_labels, size=(100, 150),
+        **dict(NORM, pad_val=-7))
+    plain = SegDataPreProcessor(size=(100, 150), **NORM)(copy.deepcopy(data),
+                                                         True)
+    out = pre(copy.deepcopy(data), True)
+    inputs = out['inputs']
+    assert inputs.shape == (2, 3, 32, 64)
+    reference = F.interpolate(plain['inputs'], (30, 45), mode='bilinear',
+                              align_corners=False)
+    torch.testing.assert_close(inputs[..., :30, :45], reference, rtol=0,
+                               atol=1e-5)
+    assert (inputs[..., 30:, :] == -7).all() and (inputs[..., 45:] == -7).all()
+    for sample, original in zip(out['data_samples'], data['data_samples']):
+        assert sample.img_shape == (30, 45) and sample.pad_shape == (32, 64)
+        assert sample.padding_size == (0, 19, 0, 2)
+        labels = sample.gt_sem_seg.data
+        if downsize_labels:
+            assert labels.shape == (1, 32, 64)
+            inside = labels[:, :30, :45]
+        else:  # full resolution over the padded area: 32 / 0.3, 64 / 0.3
+            assert labels.shape == (1, round(32 / 0.3), round(64 / 0.3))
+            inside = labels[:, :100, :150]
+            torch.testing.assert_close(inside, original.gt_sem_seg.data)
+        assert (labels[:, inside.shape[1]:] == 255).all()
+        assert (labels[:, :, inside.shape[2]:] == 255).all()
+
+
 class OneHotSegmentor(EncoderDecoder):
     """An identity-like segmentor: the image's channels are class scores.
 
@@ -125,7 +160,8 @@ def iou(pred, labels):
 @pytest.mark.parametrize('flip', [False, True])
 @pytest.mark.parametrize('resizer', [BILINEAR,
                                      dict(type='mmresize.DownsizeNet')])
-def test_predictions_come_back_aligned(mode, pad, flip, resizer):
+@pytest.mark.parametrize('divisor', [1, 32])
+def test_predictions_come_back_aligned(mode, pad, flip, resizer, divisor):
     h, w = 150, 230
     labels, image = label_image(h, w)
     if flip:
@@ -135,15 +171,19 @@ def test_predictions_come_back_aligned(mode, pad, flip, resizer):
         flip_direction='horizontal', img_path='synthetic.png'))
     pre = DownsizeSegDataPreProcessor(
         resizer=resizer, target_scale=0.3, mean=[0, 0, 0],
-        std=[255, 255, 255], test_cfg=dict(size_divisor=32) if pad else None)
+        std=[255, 255, 255], test_cfg=dict(size_divisor=32) if pad else None,
+        pad_size_divisor=divisor)
     test_cfg = dict(mode='whole') if mode == 'whole' else dict(
         mode='slide', crop_size=(32, 32), stride=(21, 21))
     model = OneHotSegmentor(pre, test_cfg).eval()
     with torch.no_grad():
         data = model.data_preprocessor(
             dict(inputs=[image], data_samples=[sample]), False)
-        if pad:
-            assert data['inputs'].shape[-2:] == (48, 77)  # 160x256 * 0.3
+        expected = (48, 77) if pad else (45, 69)  # 0.3 x (160x256 | 150x230)
+        if divisor > 1:  # it really pads
+            expected = tuple(-(-e // divisor) * divisor for e in expected)
+            assert expected != (48, 77) and expected != (45, 69)
+        assert data['inputs'].shape[-2:] == expected
         out = model.predict(data['inputs'], data['data_samples'])[0]
     pred = out.pred_sem_seg.data[0].numpy()
     assert pred.shape == (h, w)

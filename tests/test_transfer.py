@@ -7,7 +7,7 @@ import torch
 from mmdet.datasets import VOCDataset
 from mmengine.runner import Runner
 
-from mmresize.transfer import TransferError, extract
+from mmresize.transfer import ResizerCheckpointError, extract
 from tests.data_factory import make_voc_detection, make_voc_segmentation
 from tests.tiny_runner import tiny_config
 from tools.transfer_resizer import main as transfer
@@ -207,7 +207,7 @@ def test_gated_transfer_file_is_refused_naming_the_change(det_checkpoint,
     from mmresize.resizers import DownsizeNet
     resizer = DownsizeNet(init='random', init_cfg=dict(
         type='Pretrained', checkpoint=gated(out, tmp_path)))
-    with pytest.raises(TransferError, match="exactly bilinear.*removed "
+    with pytest.raises(ResizerCheckpointError, match="exactly bilinear.*removed "
                        "DownsizeNet's gated start"):
         resizer.init_weights()
 
@@ -219,11 +219,11 @@ def test_loading_checks_type_args_and_checksum(det_checkpoint, tmp_path):
     from mmresize.resizers import DownsizeNet
     pretrained = dict(type='Pretrained', checkpoint=out)
     wrong = DownsizeNet(num_convs=3, init='random', init_cfg=pretrained)
-    with pytest.raises(TransferError, match='num_convs'):
+    with pytest.raises(ResizerCheckpointError, match='num_convs'):
         wrong.init_weights()
     checkpoint = torch.load(out, weights_only=False)
     checkpoint['state_dict']['convs.0.bias'] += 1
     torch.save(checkpoint, out)
     right = DownsizeNet(init='random', init_cfg=pretrained)
-    with pytest.raises(TransferError, match='checksum'):
+    with pytest.raises(ResizerCheckpointError, match='checksum'):
         right.init_weights()

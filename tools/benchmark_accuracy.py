@@ -53,7 +53,7 @@ def build_cfg(task: str, variant: str, seed: int, factor: float, iters: int,
               out: str):
     from mmengine.config import Config
 
-    from mmresize.training import set_iterations
+    from mmresize.engine.schedules import set_iterations
     cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
     cfg.model.data_preprocessor.resizer = resizer_config(variant)
     cfg.merge_from_dict(TRAINING_VARIANTS.get(variant, (None, {}))[1])
@@ -74,8 +74,8 @@ def resizer_drift(cfg, checkpoint: str, images: int = 4) -> float:
     from mmengine.runner import Runner
 
     from mmresize.capture import resizer_calls
-    from mmresize.checkpoint import load_local
-    from mmresize.hooks import drift_from_bilinear
+    from mmresize.engine.hooks import drift_from_bilinear
+    from mmresize.resizers.checkpoint import load_local
     from mmresize.transfer import resizer_state_dict
 
     init_default_scope(cfg.default_scope)
@@ -145,7 +145,7 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
     import torch
     from mmengine.runner import Runner
 
-    from mmresize.checkpoint import trust_local_checkpoints
+    from mmresize.resizers.checkpoint import trust_local_checkpoints
     trust_local_checkpoints()
     cfg = build_cfg(task, variant, seed, factor, iters, out)
     runner = Runner.from_cfg(cfg)

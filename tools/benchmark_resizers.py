@@ -18,22 +18,15 @@ import multiprocessing as mp
 import resource
 import statistics
 import time
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, List, Tuple
 
 import torch
 
 SETTINGS = [((300, 300), (100, 100)), ((1024, 2048), (307, 614))]
-RESIZERS: Dict[str, dict] = {
-    'bilinear': dict(type='mmresize.InterpolateResizer', mode='bilinear'),
-    'area': dict(type='mmresize.InterpolateResizer', mode='area'),
-    'bilinear-aa': dict(type='mmresize.InterpolateResizer', mode='bilinear',
-                        antialias=True),
-    'DownsizeNet-2conv': dict(type='mmresize.DownsizeNet'),
-    'DownsizeNet-3conv': dict(type='mmresize.DownsizeNet', num_convs=3),
-    'DownsizeNet-4conv': dict(type='mmresize.DownsizeNet', num_convs=4),
-    'DownsizeNet-16nb': dict(type='mmresize.DownsizeNet', kernel='bicubic'),
-    'LearnableResizer': dict(type='mmresize.LearnableResizer'),
-}
+# The resizers timed, from the shared catalogue (mmresize.catalogue).
+RESIZERS = ['bilinear', 'area', 'bilinear-aa', 'DownsizeNet',
+            'DownsizeNet-3conv', 'DownsizeNet-4conv', 'DownsizeNet-16nb',
+            'LearnableResizer', 'MullerResizer']
 YARDSTICK_CONFIG = ('mmseg::deeplabv3plus/'
                     'deeplabv3plus_r50-d8_4xb2-40k_cityscapes-512x1024.py')
 
@@ -59,8 +52,9 @@ def time_ms(fn: Callable[[], None], device: str, repeats: int) -> float:
 
 def build_resizer(name: str, device: str) -> torch.nn.Module:
     import mmresize.resizers  # noqa: F401  registers the resizers
+    from mmresize.catalogue import resizer_config
     from mmresize.registry import MODELS
-    return MODELS.build(RESIZERS[name]).to(device)
+    return MODELS.build(resizer_config(name)).to(device)
 
 
 def build_yardstick(device: str) -> torch.nn.Module:
@@ -192,8 +186,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeats', type=int, default=10)
-    parser.add_argument('--resizers', nargs='+', default=list(RESIZERS),
-                        choices=list(RESIZERS))
+    parser.add_argument('--resizers', nargs='+', default=RESIZERS,
+                        choices=RESIZERS)
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the per-case peak-memory processes')
     parser.add_argument('--json', help='also write the rows to this file')

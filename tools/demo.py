@@ -81,7 +81,7 @@ def build_cfg(data_root: str, variant: str, iters: int, work_dir: str,
     from mmengine.config import Config
 
     from mmresize.catalogue import resizer_config
-    from mmresize.training import set_iterations
+    from mmresize.engine.schedules import set_iterations
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', 'benchmarks',
                  'camvid_deeplabv3plus_r18_os16.py'))
@@ -126,7 +126,7 @@ def figure(path: str, runners: dict, data_root: str, count: int = 2) -> None:
     import torch
     import torch.nn.functional as F
 
-    from mmresize.visualization import denormalise, normalise
+    from mmresize.visualization import denormalise, resizer_input
     fig, axes = plt.subplots(count, 6, figsize=(19, 3.2 * count),
                              squeeze=False)
     for row in range(count):
@@ -135,8 +135,7 @@ def figure(path: str, runners: dict, data_root: str, count: int = 2) -> None:
         labels = cv2.imread(osp.join(data_root, 'valannot', name), 0)
         pre = runners['DownsizeNet'].model.data_preprocessor
         mean, std = pre.mean.flatten().tolist(), pre.std.flatten().tolist()
-        x = normalise(image, mean, std, True)
-        size = (image.shape[0] // 4, image.shape[1] // 4)
+        x, size = resizer_input(pre, image, 'mmseg')
         with torch.no_grad():
             small = {
                 'bilinear': F.interpolate(x, size, mode='bilinear',
@@ -205,7 +204,7 @@ def main() -> None:
     args = parser.parse_args()
     from mmengine.runner import Runner
 
-    from mmresize.checkpoint import trust_local_checkpoints
+    from mmresize.resizers.checkpoint import trust_local_checkpoints
     from mmresize.transfer import extract, save_atomic
     trust_local_checkpoints()
     start = time.time()

@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmresize.cli import add_common_args, build_runner, load_config  # noqa
-from mmresize.training import enable_amp  # noqa: E402
+from mmresize.engine.amp import enable_amp  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

@@ -19,7 +19,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmresize.transfer import (TransferError, check_against_config,  # noqa
+from mmresize.transfer import (ResizerCheckpointError, check_against_config,  # noqa
                                extract, save_atomic)
 
 
@@ -40,15 +40,15 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         if osp.abspath(args.out) == osp.abspath(args.checkpoint):
-            raise TransferError('OUT must differ from the source checkpoint')
+            raise ResizerCheckpointError('OUT must differ from the source checkpoint')
         if osp.exists(args.out) and not args.force:
-            raise TransferError(
+            raise ResizerCheckpointError(
                 f'{args.out} exists; pass --force to overwrite it')
         resizer = extract(args.checkpoint, ema=args.ema)
         if args.check:
             check_against_config(resizer, args.check)
         save_atomic(resizer, args.out, force=args.force)
-    except TransferError as err:
+    except ResizerCheckpointError as err:
         print(f'transfer_resizer: error: {err}', file=sys.stderr)
         return 1
     record = resizer['meta']['mmresize_resizer']

@@ -2,11 +2,12 @@
 and (DownsizeNet) its per-pixel coefficient maps.
 
     python tools/visualize_resizer.py CONFIG CHECKPOINT IMAGE_OR_FOLDER \\
-        [--out-dir vis] [--scale 0.3 | --size H W]
+        [--out-dir vis] [--size H W]
 
 CHECKPOINT is a task checkpoint from tools/train.py or a resizer checkpoint
-from tools/transfer_resizer.py. The target size defaults to the config's
-target_scale / target_size applied to each image.
+from tools/transfer_resizer.py. Each image goes through the config's data
+preprocessor (normalisation, padding), and the resizer's real input is
+captured; the target size is the preprocessor's unless --size is given.
 """
 import argparse
 import os
@@ -16,30 +17,37 @@ import sys
 import cv2
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmresize.checkpoint import load_local  # noqa: E402
-from mmresize.visualization import normalise, resizer_panels, save_figure  # noqa: E402
+from mmresize.resizers.checkpoint import load_local  # noqa: E402
+from mmresize.visualization import (  # noqa: E402
+    converts_bgr_to_rgb,
+    resizer_input,
+    resizer_panels,
+    save_figure,
+)
 
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
 
-def load_resizer(config: str, checkpoint: str):
+def load_preprocessor(config: str, checkpoint: str):
+    """The config's data preprocessor with the checkpoint's resizer weights
+    (a task checkpoint or a resizer checkpoint); also returns the config."""
     from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
 
-    import mmresize.resizers  # noqa: F401
-    from mmresize.registry import MODELS
     from mmresize.transfer import PREFIX
     cfg = Config.fromfile(config)
-    pre = cfg.model.data_preprocessor
-    resizer_cfg = {k: v for k, v in pre.resizer.items()
-                   if k not in ('init_cfg', 'frozen')}
-    resizer = MODELS.build(resizer_cfg).eval()
+    init_default_scope(cfg.default_scope)
+    pre_cfg = cfg.model.data_preprocessor
+    pre_cfg.resizer = {k: v for k, v in pre_cfg.resizer.items()
+                       if k not in ('init_cfg', 'frozen')}
+    pre = MODELS.build(pre_cfg).eval()
     state = load_local(checkpoint, map_location='cpu')
     state = state.get('state_dict', state)
     if any(k.startswith(PREFIX) for k in state):
         state = {k[len(PREFIX):]: v for k, v in state.items()
                  if k.startswith(PREFIX)}
-    resizer.load_state_dict(state, strict=True)
-    return resizer, pre
+    pre.resizer.load_state_dict(state, strict=True)
+    return pre, cfg
 
 
 def images_in(path: str):
@@ -51,41 +59,28 @@ def images_in(path: str):
     return [path]
 
 
-def target_size(pre, shape, args):
-    if args.size:
-        return tuple(args.size)
-    if args.scale:
-        fy = fx = args.scale
-    elif pre.get('target_size'):
-        return tuple(pre.target_size)
-    else:
-        scale = pre.target_scale
-        fy, fx = (scale, scale) if isinstance(scale, (int, float)) else scale
-    return max(1, round(shape[0] * fy)), max(1, round(shape[1] * fx))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('images', help='an image file or a folder of them')
     parser.add_argument('--out-dir', default='vis')
-    parser.add_argument('--scale', type=float)
-    parser.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'))
+    parser.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'),
+                        help="target size (default: the preprocessor's "
+                        'target_scale / target_size for each image)')
     args = parser.parse_args()
-    resizer, pre = load_resizer(args.config, args.checkpoint)
-    mean = pre.get('mean', [0, 0, 0])
-    std = pre.get('std', [1, 1, 1])
-    bgr_to_rgb = pre.get('bgr_to_rgb', False) or pre.get('rgb_to_bgr', False)
+    pre, cfg = load_preprocessor(args.config, args.checkpoint)
+    resizer = pre.resizer
+    mean, std = pre.mean.flatten().tolist(), pre.std.flatten().tolist()
+    rgb = converts_bgr_to_rgb(pre)
     os.makedirs(args.out_dir, exist_ok=True)
     for path in images_in(args.images):
         image = cv2.imread(path, cv2.IMREAD_COLOR)
         if image is None:
             raise ValueError(f'cannot read image {path}')
-        size = target_size(pre, image.shape, args)
-        x = normalise(image, mean, std, bgr_to_rgb)
-        panels = resizer_panels(resizer, x, size)
-        shown = image[..., ::-1] if bgr_to_rgb else image
+        x, size = resizer_input(pre, image, cfg.default_scope, path)
+        panels = resizer_panels(resizer, x, tuple(args.size or size))
+        shown = image[..., ::-1] if rgb else image
         out = osp.join(args.out_dir,
                        osp.splitext(osp.basename(path))[0] + '_resizer.png')
         save_figure(out, shown, panels, mean, std,

@@ -6,7 +6,7 @@
 # tools/benchmark_accuracy.py --task bccd-centernet.
 _base_ = ['mmdet::centernet/centernet_r18_8xb16-crop512-140e_coco.py']
 custom_imports = dict(
-    imports=['mmresize.det', 'mmresize.metrics', 'mmresize.hooks'],
+    imports=['mmresize.det'],
     allow_failed_imports=False)
 
 data_root = '{{$MMRESIZE_DATA:../shared/data}}/bccd/'

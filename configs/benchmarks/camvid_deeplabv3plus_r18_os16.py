@@ -8,7 +8,7 @@
 # Used by tools/benchmark_accuracy.py, which sets the resizer and schedule.
 _base_ = ['mmseg::_base_/default_runtime.py']
 custom_imports = dict(
-    imports=['mmresize.seg', 'mmresize.metrics', 'mmresize.hooks'],
+    imports=['mmresize.seg'],
     allow_failed_imports=False)
 
 data_root = '{{$MMRESIZE_DATA:../shared/data}}/camvid/'

@@ -6,7 +6,7 @@
 # Compare against centernet_r18_voc0712_0.3x_bilinear.py.
 _base_ = ['../centernet/centernet_r18_voc0712_downsize.py']
 custom_imports = dict(
-    imports=['mmresize.det', 'mmresize.training'], allow_failed_imports=False)
+    imports=['mmresize.det'], allow_failed_imports=False)
 
 downsize_scale = 0.3
 resizer_checkpoint = 'work_dirs/transfer/seg_resizer.pth'

@@ -8,7 +8,7 @@ _base_ = [
     '../deeplabv3plus/deeplabv3plus_r50-d8_voc12aug_512x512_0.3x_downsize.py'
 ]
 custom_imports = dict(
-    imports=['mmresize.seg', 'mmresize.training'], allow_failed_imports=False)
+    imports=['mmresize.seg'], allow_failed_imports=False)
 
 resizer_checkpoint = 'work_dirs/transfer/det_resizer.pth'
 

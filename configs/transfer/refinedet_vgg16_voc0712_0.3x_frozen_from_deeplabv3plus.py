@@ -5,7 +5,7 @@
 # Compare against ../refinedet/refinedet_vgg16_voc0712_300to100_bilinear.py.
 _base_ = ['../refinedet/refinedet_vgg16_voc0712_300to100_downsize.py']
 custom_imports = dict(
-    imports=['mmresize.det', 'mmresize.training'], allow_failed_imports=False)
+    imports=['mmresize.det'], allow_failed_imports=False)
 
 resizer_checkpoint = 'work_dirs/transfer/seg_resizer.pth'
 

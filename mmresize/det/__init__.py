@@ -1,14 +1,21 @@
-"""MMDetection adapters: import in a config with
-``custom_imports=dict(imports=['mmresize.det'], allow_failed_imports=False)``.
-"""
-import mmresize.resizers  # noqa: F401  registers the resizers
+"""Everything a detection config needs from mmresize, registered in mmdet's
+registries on import::
 
-from .bccd import BCCDDataset
-from .data_preprocessor import DownsizeDetDataPreprocessor
-from .refinedet_head import RefineDetHead
-from .transforms import DropInvalidBoxes
+    custom_imports = dict(imports=['mmresize.det'], allow_failed_imports=False)
+
+The resizers (scope ``mmresize``), ``DownsizeDetDataPreprocessor``,
+``RefineDetHead``, ``BCCDDataset``, ``DropInvalidBoxes``,
+``PerClassVOCMetric`` and the training machinery of ``mmresize.engine``.
+"""
+import mmresize.engine  # noqa: F401  hooks, optimizer constructors, AMP
+import mmresize.resizers  # noqa: F401  the resizers
+from mmresize.datasets.bccd import BCCDDataset
+from mmresize.datasets.det_transforms import DropInvalidBoxes
+from mmresize.evaluation.det_metrics import PerClassVOCMetric
+from mmresize.models.refinedet_head import RefineDetHead
+from mmresize.preprocessors.det_preprocessor import DownsizeDetDataPreprocessor
 
 __all__ = [
     'BCCDDataset', 'DownsizeDetDataPreprocessor', 'DropInvalidBoxes',
-    'RefineDetHead'
+    'PerClassVOCMetric', 'RefineDetHead'
 ]

@@ -1,2 +1,4 @@
-"""Evaluation: metrics per framework (``det_metrics`` imports mmdet only,
-``seg_metrics`` mmseg only) and framework-free paired statistics."""
+"""Evaluation: per-class metrics per framework (``det_metrics`` imports
+mmdet only, ``seg_metrics`` mmseg only; ``mmresize.det`` / ``mmresize.seg``
+import them) and the framework-free paired statistics of the benchmarks
+(``paired``)."""

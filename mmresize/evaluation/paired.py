@@ -2,7 +2,7 @@
 
 Runs of two variants with the same seed share the task model's
 initialisation and the data order (the resizer is built on its own random
-stream, ``mmresize.downsizing.own_random_stream``), so the per-seed
+stream, ``mmresize.preprocessors.downsizing.own_random_stream``), so the per-seed
 differences are the paired sample. The 95% confidence interval of their mean
 is Student's t-interval; the verdict reads it: 'better' or 'worse' where the
 whole interval lies above or below 0, 'no difference' where it contains 0.

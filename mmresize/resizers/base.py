@@ -91,11 +91,11 @@ class BaseResizer(BaseModule):
         ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` loads a
         resizer checkpoint written by ``tools/transfer_resizer.py`` strictly,
         after checking its recorded type, arguments and checksum against this
-        module (``mmresize.transfer.load_resizer_checkpoint``).
+        module (``mmresize.resizers.checkpoint.load_resizer_checkpoint``).
         """
         cfg = self.init_cfg
         if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            from mmresize.transfer import load_resizer_checkpoint
+            from .checkpoint import load_resizer_checkpoint
             load_resizer_checkpoint(self, cfg['checkpoint'])
             self._is_init = True
         else:

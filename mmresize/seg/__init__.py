@@ -1,9 +1,16 @@
-"""MMSegmentation adapters: import in a config with
-``custom_imports=dict(imports=['mmresize.seg'], allow_failed_imports=False)``.
+"""Everything a segmentation config needs from mmresize, registered in
+mmseg's registries on import::
+
+    custom_imports = dict(imports=['mmresize.seg'], allow_failed_imports=False)
+
+The resizers (scope ``mmresize``), ``DownsizeSegDataPreProcessor``,
+``CamVidDataset``, ``PerClassIoUMetric`` and the training machinery of
+``mmresize.engine``.
 """
-import mmresize.resizers  # noqa: F401  registers the resizers
+import mmresize.engine  # noqa: F401  hooks, optimizer constructors, AMP
+import mmresize.resizers  # noqa: F401  the resizers
+from mmresize.datasets.camvid import CamVidDataset
+from mmresize.evaluation.seg_metrics import PerClassIoUMetric
+from mmresize.preprocessors.seg_preprocessor import DownsizeSegDataPreProcessor
 
-from .camvid import CamVidDataset
-from .data_preprocessor import DownsizeSegDataPreProcessor
-
-__all__ = ['CamVidDataset', 'DownsizeSegDataPreProcessor']
+__all__ = ['CamVidDataset', 'DownsizeSegDataPreProcessor', 'PerClassIoUMetric']

@@ -22,7 +22,7 @@ from mmdet.structures.mask import PolygonMasks
 from mmengine.structures import InstanceData, PixelData
 from torch import nn
 
-from mmresize.downsizing import (
+from mmresize.preprocessors.downsizing import (
     DownsizeMixin,
     Scale,
     divisor_shape,
@@ -40,7 +40,10 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
         resizer: config of any mmresize resizer, e.g.
             ``dict(type='mmresize.DownsizeNet')``, or a module.
         target_size: (h, w) of the downsized batch. Exclusive with
-            ``target_scale``.
+            ``target_scale``. The batch is padded to its largest image
+            first, so a batch of mixed image sizes gets one scale (h / H,
+            w / W of the padded batch), the same for all its images; each
+            image's ``scale_factor`` records it, so boxes map back per image.
         target_scale: factor f or (fy, fx) applied to the padded batch size.
         pad_size_divisor: pad the *downsized* batch to multiples of this.
         check_finite: raise, naming the image, on NaN/Inf in the batch.
@@ -93,7 +96,8 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
         for key in ('gt_instances', 'ignored_instances'):
             if key in sample:
                 _rescale_instances(getattr(sample, key), sy, sx,
-                                   self.pad_mask, batch_shape)
+                                   self.pad_mask, self.mask_pad_value,
+                                   batch_shape)
         if 'gt_sem_seg' in sample:
             seg = sample.gt_sem_seg.sem_seg
             size = scaled_shape(seg.shape[-2:], sy, sx)
@@ -109,8 +113,10 @@ def _pad_2d(t: torch.Tensor, shape: Sequence[int], value: float):
 
 
 def _rescale_instances(instances: InstanceData, sy: float, sx: float,
-                       pad_mask: bool, batch_shape: tuple) -> None:
-    """Scale boxes by (sx, sy) and resize masks, in place."""
+                       pad_mask: bool, mask_pad_value: int,
+                       batch_shape: tuple) -> None:
+    """Scale boxes by (sx, sy) and resize masks (padded with
+    ``mask_pad_value`` when ``pad_mask``), in place."""
     if 'bboxes' in instances:
         boxes = instances.bboxes
         if isinstance(boxes, BaseBoxes):
@@ -129,7 +135,7 @@ def _rescale_instances(instances: InstanceData, sy: float, sx: float,
         else:
             masks = masks.resize(canvas, interpolation='nearest')
             if pad_mask:
-                masks = masks.pad(batch_shape, pad_val=0)
+                masks = masks.pad(batch_shape, pad_val=mask_pad_value)
         instances.masks = masks
 
 

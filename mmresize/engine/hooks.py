@@ -6,7 +6,7 @@ next to the loss: the mean |resizer(x) - bilinear(x)| over the batch the
 resizer just resized, in 0-255 grey levels (the preprocessor's normalised
 units times its ``std``)::
 
-    custom_imports = dict(imports=['mmresize.hooks'], ...)
+    custom_imports = dict(imports=['mmresize.seg'], ...)  # or mmresize.det
     custom_hooks = [dict(type='ResizerDriftHook', interval=10)]
 """
 from typing import Optional
