@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from mmresize.registry import MODELS
 from mmresize.resizers import DownsizeNet, InterpolateResizer, LearnableResizer
 from mmresize.resizers.downsizenet import (
     GatedCheckpointError,
@@ -260,16 +259,23 @@ def test_interpolate_resizer_matches_f_interpolate(mode, antialias):
     torch.testing.assert_close(model(x, (13, 7)), expected, rtol=0, atol=0)
 
 
-def test_built_from_other_scopes():
+@pytest.mark.parametrize('framework', ['mmdet', 'mmseg'])
+def test_built_from_other_scopes(framework):
+    """Detection and segmentation configs name the resizers with the
+    mmresize scope and build them through their own framework's registry."""
+    import importlib
+
     from mmengine.registry import DefaultScope
-    for scope in ('mmdet', 'mmseg'):
-        name = f'test_scope_{scope}'
-        with DefaultScope.overwrite_default_scope(scope):
-            pass
-        DefaultScope.get_instance(name, scope_name=scope)
-        for type_name in ('mmresize.DownsizeNet', 'mmresize.LearnableResizer',
-                          'mmresize.InterpolateResizer'):
-            assert MODELS.build(dict(type=type_name)) is not None
+    registry = importlib.import_module(f'{framework}.registry').MODELS
+    expected = {'mmresize.DownsizeNet': DownsizeNet,
+                'mmresize.LearnableResizer': LearnableResizer,
+                'mmresize.InterpolateResizer': InterpolateResizer}
+    with DefaultScope.overwrite_default_scope(framework):
+        assert DefaultScope.get_current_instance().scope_name == framework
+        for type_name, cls in expected.items():
+            assert type(registry.build(dict(type=type_name))) is cls
+        with pytest.raises(KeyError):
+            registry.build(dict(type='DownsizeNet'))  # not in mmdet's scope
 
 
 @pytest.mark.parametrize('bad,error,message', [

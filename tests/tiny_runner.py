@@ -73,6 +73,20 @@ def tiny_config(path: str, data_root: str, work_dir: Path,
     return cfg
 
 
+def test_and_capture(runner):
+    """``runner.test()`` and the data samples its evaluator received (with
+    their predictions, after the model mapped them back), as dicts."""
+    seen = []
+    process = runner.test_evaluator.process
+
+    def capture(data_samples, data_batch=None):
+        seen.extend(s.to_dict() for s in data_samples)
+        return process(data_samples, data_batch)
+
+    runner.test_evaluator.process = capture
+    return runner.test(), seen
+
+
 def total_loss(model, batch):
     """The summed training loss of one batch, through the preprocessor."""
     data = model.data_preprocessor(batch, True)
