@@ -5,9 +5,11 @@ texture op for CPU), when torch is importable at build time. Environment:
 ``MMRESIZE_WITH_OPS=0`` skips it (the PyTorch path is used instead);
 ``MMRESIZE_CPU_ARCH`` sets ``-march``. The default is portable: ``x86-64-v2``
 on x86-64 (any x86-64 CPU since about 2009; an image built here runs on
-another machine), the compiler's default elsewhere. ``native`` builds for
-the installing CPU only (AVX-512 where it has it): faster, but a SIGILL on a
-CPU without those instructions. ``python tools/benchmark_resizers.py
+another machine), the compiler's default elsewhere; the op's kernels are
+also compiled for AVX2 + FMA and for AVX-512 and the widest one the CPU
+supports is chosen at run time, so the portable build runs at native
+speed. ``native`` builds everything for the installing CPU only (a SIGILL
+on a CPU without its instructions). ``python tools/benchmark_resizers.py
 --arch-cost`` measures the difference.
 """
 import os
@@ -49,7 +51,8 @@ def extensions() -> dict:
     ext = CppExtension(
         'mmresize._ext', [OP_SOURCE],
         extra_compile_args=['-O3', *arch_flags(), '-fopenmp'],
-        extra_link_args=['-fopenmp'])
+        extra_link_args=['-fopenmp'],
+        depends=['mmresize/csrc/texture_kernels.h'])
     return dict(ext_modules=[ext],
                 cmdclass={'build_ext': BuildExtension.with_options(
                     use_ninja=True)})

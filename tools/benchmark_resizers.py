@@ -4,10 +4,16 @@ Times forward (no grad) and forward+backward (gradients for the resizer's
 parameters only; the image needs none) of each resizer at the two settings of
 the paper's experiments, batch 1, float32, on this machine's threads, and in
 the same run a DeepLabv3+-R50-D8 forward at the downsized Cityscapes size as
-the yardstick. Peak memory per case is measured in a fresh child process
-(peak RSS growth on CPU, ``max_memory_allocated`` on CUDA).
+the yardstick. Peak memory per case is measured in a fresh child process:
+the growth of the resident set during one forward+backward after a warm-up
+call (the high-water mark reset just before it) on CPU,
+``max_memory_allocated`` growth on CUDA. The cost targets (3 and 4 convs
+against 2, forward+backward against forward) are checked in the same run.
+``--arch-cost`` also builds the compiled op for this CPU (``-march=native``)
+and times DownsizeNet with it against the installed, portable build.
 
-    python tools/benchmark_resizers.py [--device cpu] [--json out.json]
+    python tools/benchmark_resizers.py [--device cpu] [--json out.json] \
+        [--arch-cost]
 
 A benchmark, not a test: it prints ratios against the yardstick measured in
 the same run.
@@ -15,7 +21,6 @@ the same run.
 import argparse
 import json
 import multiprocessing as mp
-import resource
 import statistics
 import time
 from typing import Callable, List, Tuple
@@ -109,11 +114,31 @@ def _child_peak(args: Tuple[str, int, str, str]) -> float:
         base = torch.cuda.memory_allocated()
         fn()
         return (torch.cuda.max_memory_allocated() - base) / 2**20
-    fn()  # warm-up, so that the peak below is this call's own
-    with open('/proc/self/statm') as f:  # current resident set, in pages
-        base = int(f.read().split()[1]) * resource.getpagesize() / 2**20
+    fn()  # warm-up: caches, allocator pools and lazy imports are not growth
+    return rss_growth_mb(fn)
+
+
+def _status_mb(field: str) -> float:
+    """A ``VmRSS`` / ``VmHWM`` line of /proc/self/status, in MB."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f'{field} missing from /proc/self/status')
+
+
+def rss_growth_mb(fn: Callable[[], None]) -> float:
+    """Peak resident-set growth during ``fn()``, in MB (Linux).
+
+    Resets the process's high-water mark (``/proc/self/clear_refs``, 5),
+    so the peak is this call's own, not that of the imports and model
+    building before it; growth = peak during the call - resident before.
+    """
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+    before = _status_mb('VmRSS')
     fn()
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+    return _status_mb('VmHWM') - before
 
 
 def peak_mb(name: str, setting: int, device: str, which: str) -> float:
@@ -163,6 +188,71 @@ def run(device: str, repeats: int, names: List[str],
     return rows
 
 
+# (what, value key, limit): issue targets, checked at 1024x2048 -> 307x614.
+TARGETS = [('DownsizeNet-3conv forward / DownsizeNet forward', 1.5),
+           ('DownsizeNet-4conv forward / DownsizeNet forward', 2.2),
+           ('DownsizeNet fwd+bwd / fwd', 2.5),
+           ('DownsizeNet-3conv fwd+bwd / fwd', 2.5),
+           ('DownsizeNet-4conv fwd+bwd / fwd', 2.5)]
+
+
+def target_rows(rows: List[dict]) -> List[dict]:
+    """The cost targets against this run's measurements (large setting)."""
+    large = {r['name']: r for r in rows[1:]
+             if r['setting'].startswith('1024x2048')}
+    values = {}
+    if 'DownsizeNet' in large:
+        base = large['DownsizeNet']['forward_ms']
+        for convs in ('3conv', '4conv'):
+            name = f'DownsizeNet-{convs}'
+            if name in large:
+                values[f'{name} forward / DownsizeNet forward'] = \
+                    large[name]['forward_ms'] / base
+    for name in ('DownsizeNet', 'DownsizeNet-3conv', 'DownsizeNet-4conv'):
+        if name in large:
+            values[f'{name} fwd+bwd / fwd'] = large[name]['backward_ratio']
+    return [dict(what=what, value=values[what], limit=limit,
+                 met=values[what] <= limit)
+            for what, limit in TARGETS if what in values]
+
+
+def arch_cost(device: str, repeats: int) -> List[dict]:
+    """DownsizeNet at 1024x2048 -> 307x614 with the installed (portable)
+    compiled op and with one built here for this CPU (-march=native)."""
+    import os.path as osp
+    import tempfile
+
+    from torch.utils.cpp_extension import load
+
+    from mmresize.resizers import fused
+    source = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                      'mmresize', 'csrc', 'texture_at_anchors.cpp')
+    portable = fused._ext
+    if portable is None:
+        raise SystemExit('--arch-cost needs the compiled op: run '
+                         'tools/setup.sh (MMRESIZE_WITH_OPS=1)')
+    native = load(name='mmresize_ext_native', sources=[source],
+                  extra_cflags=['-O3', '-march=native', '-fopenmp'],
+                  extra_ldflags=['-fopenmp'],
+                  build_directory=tempfile.mkdtemp(prefix='mmresize-native-'))
+    rows = []
+    for name in ('DownsizeNet', 'DownsizeNet-3conv', 'DownsizeNet-4conv'):
+        forward, _ = case_fns(name, 1, device)
+        times = {}
+        for build, ext in (('portable', portable), ('native', native)):
+            fused._ext = ext
+            try:
+                times[build] = time_ms(forward, device, repeats)
+            finally:
+                fused._ext = portable
+        rows.append(dict(name=name, **times,
+                         portable_over_native=times['portable'] /
+                         times['native']))
+        print(f'  {name:<18} portable {times["portable"]:7.1f} ms  native '
+              f'{times["native"]:7.1f} ms', flush=True)
+    return rows
+
+
 def markdown(rows: List[dict], device: str) -> str:
     yard = rows[0]
     lines = [
@@ -179,6 +269,25 @@ def markdown(rows: List[dict], device: str) -> str:
             f'| {row["setting"]} | {row["name"]} | {row["forward_ms"]:.1f} | '
             f'{row["forward_backward_ms"]:.1f} | {row["backward_ratio"]:.2f}x '
             f'| {100 * row["share_of_yardstick"]:.1f}% | {peak} |')
+    lines += ['', '| target (1024x2048 -> 307x614) | this run | limit | met |',
+              '|---|---:|---:|---|']
+    for t in target_rows(rows):
+        lines.append(f'| {t["what"]} | {t["value"]:.2f}x | {t["limit"]}x | '
+                     f'{"yes" if t["met"] else "no"} |')
+    return '\n'.join(lines)
+
+
+def arch_markdown(rows: List[dict]) -> str:
+    from mmresize.resizers import fused
+    lines = [f'Installed build: x86-64-v2 baseline with AVX2 and AVX-512 '
+             f'kernels chosen at run time ({fused._ext.isa()} on this CPU); '
+             'native: the op compiled here with -march=native.', '',
+             '| resizer, forward at 1024x2048 -> 307x614 | installed '
+             '(portable) ms | native ms | portable / native |',
+             '|---|---:|---:|---:|']
+    for r in rows:
+        lines.append(f'| {r["name"]} | {r["portable"]:.1f} | '
+                     f'{r["native"]:.1f} | {r["portable_over_native"]:.2f}x |')
     return '\n'.join(lines)
 
 
@@ -190,14 +299,22 @@ def main() -> None:
                         choices=RESIZERS)
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the per-case peak-memory processes')
+    parser.add_argument('--arch-cost', action='store_true',
+                        help='also time the compiled op built for this CPU '
+                        'against the installed portable build')
     parser.add_argument('--json', help='also write the rows to this file')
     args = parser.parse_args()
     rows = run(args.device, args.repeats, args.resizers, not args.no_memory)
+    arch = arch_cost(args.device, args.repeats) if args.arch_cost else []
     print()
     print(markdown(rows, args.device))
+    if arch:
+        print()
+        print(arch_markdown(arch))
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump(rows, f, indent=2)
+            json.dump(dict(rows=rows, targets=target_rows(rows),
+                           arch_cost=arch), f, indent=2)
 
 
 if __name__ == '__main__':
