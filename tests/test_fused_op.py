@@ -144,3 +144,19 @@ def test_input_needing_gradient_takes_the_pytorch_path(op_calls):
     model(x, (10, 10)).sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
     assert op_calls == {'forward': 0, 'backward': 0}
+
+
+def test_dispatch_picks_the_widest_instruction_set_of_this_cpu(op_calls):
+    """The portable build's run-time choice against /proc/cpuinfo."""
+    if not os.path.isfile('/proc/cpuinfo'):
+        pytest.skip('no /proc/cpuinfo to read the CPU flags from')
+    with open('/proc/cpuinfo') as f:
+        flags = next((line.split(':', 1)[1].split() for line in f
+                      if line.startswith('flags')), [])
+    if all(f'avx512{x}' in flags for x in ('f', 'vl', 'bw', 'dq')):
+        expected = 'avx512'
+    elif 'avx2' in flags and 'fma' in flags:
+        expected = 'avx2'
+    else:
+        expected = 'baseline'
+    assert fused._ext.isa() == expected
