@@ -96,6 +96,9 @@ def build_cfg(data_root: str, variant: str, iters: int, work_dir: str,
         cfg[loader].dataset.update(
             type='BaseSegDataset', data_root=data_root, metainfo=metainfo,
             img_suffix='.png', seg_map_suffix='.png', ignore_index=255)
+    # The benchmark config's EMA is not part of the demo: it evaluates the
+    # final weights.
+    cfg.custom_hooks = [h for h in cfg.custom_hooks if h['type'] != 'EMAHook']
     cfg.randomness = dict(seed=seed)
     cfg.work_dir = work_dir
     set_iterations(cfg, iters)
