@@ -9,11 +9,15 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmresize.preflight import point_data_root, preflight
 from mmresize.resizers.checkpoint import trust_local_checkpoints
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--work-dir', help='where to save logs and outputs')
+    parser.add_argument('--data-root',
+                        help="use this folder as every dataset's data_root "
+                        "(instead of the config's, e.g. data/VOCdevkit/)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings, key=value')
     parser.add_argument('--launcher', default='none',
@@ -50,6 +54,8 @@ def load_config(args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    if args.data_root:
+        point_data_root(cfg, args.data_root)
     if args.work_dir:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -58,6 +64,14 @@ def load_config(args: argparse.Namespace) -> Config:
     if args.launcher != 'none' and not torch.cuda.is_available():
         use_cpu_ddp(cfg)
     return cfg
+
+
+def stop_unless_ready(cfg: Config, args: argparse.Namespace, action: str,
+                      loaders, weights: bool) -> None:
+    """Exit with the pre-flight message when data or weights are missing."""
+    message = preflight(cfg, args.config, action, loaders, weights)
+    if message:
+        raise SystemExit(message)
 
 
 def build_runner(cfg: Config) -> Runner:

@@ -4,51 +4,7 @@ from typing import Any, Dict
 
 from mmengine.config import Config, ConfigDict
 
-
-def _datasets(node: Any):
-    """Yield every dataset dict inside a (wrapped) dataset config."""
-    if isinstance(node, dict):
-        if 'datasets' in node:
-            for child in node['datasets']:
-                yield from _datasets(child)
-        elif 'dataset' in node:
-            yield from _datasets(node['dataset'])
-        else:
-            yield node
-
-
-def point_data_root(cfg: Config, data_root: str) -> None:
-    """Replace the data root of every dataset and of the COCO evaluator."""
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        for dataset in _datasets(cfg[loader]['dataset']):
-            old = dataset['data_root']
-            dataset['data_root'] = data_root
-            for key in ('val_evaluator', 'test_evaluator'):
-                ann = cfg[key].get('ann_file') if isinstance(
-                    cfg[key], dict) else None
-                if ann and ann.startswith(old):
-                    cfg[key]['ann_file'] = data_root + ann[len(old):]
-
-
-def _is_download(path: Any) -> bool:
-    return isinstance(path, str) and '://' in path
-
-
-def strip_pretrained(node: Any) -> None:
-    """Drop ``pretrained=`` and Pretrained inits that download (model zoo
-    URLs); local checkpoints, like a transferred resizer, stay."""
-    if isinstance(node, dict):
-        if 'pretrained' in node:
-            node['pretrained'] = None
-        init = node.get('init_cfg')
-        if isinstance(init, dict) and init.get('type') == 'Pretrained' \
-                and _is_download(init.get('checkpoint')):
-            node['init_cfg'] = None
-        for value in node.values():
-            strip_pretrained(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            strip_pretrained(value)
+from mmresize.preflight import point_data_root, strip_downloads
 
 
 def tiny_config(path: str, data_root: str, work_dir: Path,
@@ -56,7 +12,7 @@ def tiny_config(path: str, data_root: str, work_dir: Path,
     """The config at ``path``, made to train ``iters`` steps on tiny data."""
     cfg = Config.fromfile(path)
     point_data_root(cfg, data_root)
-    strip_pretrained(cfg.model)
+    strip_downloads(cfg.model)
     cfg.work_dir = str(work_dir)
     cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop', max_iters=iters,
                                val_interval=10**6)

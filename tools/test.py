@@ -1,16 +1,25 @@
 """Evaluate a checkpoint: mAP (mmdet configs) or mIoU (mmseg configs).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
-                         [--cfg-options key=value ...]
+                         [--data-root DIR] [--cfg-options key=value ...]
 
 Predictions are mapped back to the original image size before the metric.
 """
 import argparse
 import os.path as osp
 import sys
+import warnings
+
+# mmengine imports pkg_resources (deprecated in setuptools >= 81): harmless
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmresize.cli import add_common_args, build_runner, load_config  # noqa
+from mmresize.cli import (  # noqa: E402
+    add_common_args,
+    build_runner,
+    load_config,
+    stop_unless_ready,
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -27,6 +36,7 @@ def main() -> None:
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
     cfg = load_config(args)
+    stop_unless_ready(cfg, args, 'test', ('test', ), weights=False)
     cfg.load_from = args.checkpoint
     if args.out:
         evaluators = cfg.test_evaluator

@@ -1,21 +1,33 @@
 """Train a detector or segmentor with an mmresize data preprocessor.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+                                 [--data-root DIR] [--no-pretrained]
                                  [--cfg-options key=value ...]
 
 Works for mmdet and mmseg configs alike (the config's ``default_scope``
 decides). Like mmdet's and mmseg's own ``tools/train.py``, plus: resuming and
 loading checkpoints works under torch >= 2.6 without environment variables,
-``--amp`` works on CPU (bf16), and ``--launcher pytorch`` works without GPUs
-(gloo).
+``--amp`` works on CPU (bf16), ``--launcher pytorch`` works without GPUs
+(gloo), and missing data or backbone weights stop the run before it starts,
+with what to do (``mmresize.preflight``).
 """
 import argparse
 import os.path as osp
 import sys
+import warnings
+
+# mmengine imports pkg_resources (deprecated in setuptools >= 81): harmless
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmresize.cli import add_common_args, build_runner, load_config  # noqa
+from mmresize.cli import (  # noqa: E402
+    add_common_args,
+    build_runner,
+    load_config,
+    stop_unless_ready,
+)
 from mmresize.engine.amp import enable_amp  # noqa: E402
+from mmresize.preflight import strip_downloads  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -27,6 +39,10 @@ def parse_args() -> argparse.Namespace:
         'dir when no path is given')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision (fp16 on GPU, bf16 on CPU)')
+    parser.add_argument(
+        '--no-pretrained', action='store_true',
+        help='train from scratch: drop the backbone weights the config '
+        'would download (open-mmlab://, torchvision://, URLs)')
     add_common_args(parser)
     return parser.parse_args()
 
@@ -34,6 +50,9 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = load_config(args)
+    if args.no_pretrained:
+        strip_downloads(cfg.model)
+    stop_unless_ready(cfg, args, 'train', ('train', 'val'), weights=True)
     if args.amp:
         enable_amp(cfg)
     if args.resume == 'auto':

@@ -1,0 +1,124 @@
+"""The first command a user types: missing data or weights stop train.py and
+test.py within seconds with what to do; --no-pretrained trains a paper
+config on the layout the message describes."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+from mmdet.datasets import VOCDataset
+
+from tests.data_factory import (
+    make_cityscapes,
+    make_voc_detection,
+    make_voc_segmentation,
+)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DET = osp.join(ROOT, 'configs', 'refinedet',
+               'refinedet_vgg16_voc0712_300to100_downsize.py')
+SEG = osp.join(ROOT, 'configs', 'deeplabv3plus_downsize_voc.py')
+CITY = osp.join(ROOT, 'configs', 'deeplabv3plus',
+                'deeplabv3plus_r50-d8_cityscapes_512x1024_0.3x_downsize.py')
+ONE_STEP = [  # one iteration, no workers, BN instead of SyncBN (no GPUs)
+    'train_cfg.type=IterBasedTrainLoop', 'train_cfg.max_iters=1',
+    'train_cfg.val_interval=1000', 'train_cfg._delete_=True',
+    'param_scheduler=[]', 'default_hooks.checkpoint.by_epoch=False',
+    'default_hooks.checkpoint.interval=1', 'train_dataloader.batch_size=2',
+    'train_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False',
+    'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+    'log_level=WARNING'
+]
+SYNCBN_OFF = ['model.backbone.norm_cfg.type=BN',
+              'model.decode_head.norm_cfg.type=BN',
+              'model.auxiliary_head.norm_cfg.type=BN']
+
+
+def run_tool(*args):
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+        timeout=600, env={**os.environ, 'MMRESIZE_OFFLINE': '1'})
+
+
+@pytest.mark.parametrize('config,converter', [
+    (DET, 'misc/download_dataset.py --dataset-name voc2007'),
+    (SEG, 'dataset_converters/voc_aug.py'),
+    (CITY, 'dataset_converters/cityscapes.py')], ids=['det', 'seg', 'city'])
+def test_missing_data_stops_training_with_what_to_do(config, converter,
+                                                     tmp_path):
+    missing = tmp_path / 'nowhere'
+    work = tmp_path / 'work'
+    result = run_tool('tools/train.py', config, '--data-root', str(missing),
+                      '--work-dir', str(work))
+    message = result.stderr
+    assert result.returncode != 0
+    assert 'Traceback' not in message
+    assert f'data root not found: {missing}' in message
+    assert osp.join('.mim', 'tools', converter) in message
+    # offline, and the backbone weights are not cached here
+    assert 'not in the local cache' in message
+    assert '--no-pretrained' in message
+    assert len(message.strip().splitlines()) <= 15
+    assert not work.exists()  # stopped before the runner was built
+
+
+def test_missing_data_stops_testing(tmp_path):
+    missing = tmp_path / 'nowhere'
+    checkpoint = tmp_path / 'model.pth'
+    checkpoint.write_bytes(b'')
+    result = run_tool('tools/test.py', SEG, str(checkpoint), '--data-root',
+                      str(missing))
+    assert result.returncode != 0
+    assert f'data root not found: {missing}' in result.stderr
+    assert 'weights' not in result.stderr  # testing loads the checkpoint
+
+
+@pytest.mark.parametrize('config', [DET, SEG, CITY],
+                         ids=['det', 'seg', 'city'])
+def test_no_pretrained_trains_on_the_described_layout(config, tmp_path):
+    if config == DET:
+        root = str(make_voc_detection(tmp_path, VOCDataset.METAINFO[
+            'classes'], size=(200, 260)))
+        options = ONE_STEP
+    elif config == SEG:
+        root, options = str(make_voc_segmentation(tmp_path)), ONE_STEP + \
+            SYNCBN_OFF
+    else:
+        root, options = str(make_cityscapes(tmp_path)), ONE_STEP + SYNCBN_OFF
+    work = tmp_path / 'work'
+    result = run_tool('tools/train.py', config, '--data-root', root,
+                      '--no-pretrained', '--work-dir', str(work),
+                      '--cfg-options', *options)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (work / 'iter_1.pth').is_file()
+
+
+def test_weights_cached_reachable_or_missing(tmp_path, monkeypatch):
+    from mmengine.config import Config
+
+    from mmresize.preflight import cache_path, check_weights, strip_downloads
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    resizer = tmp_path / 'resizer.pth'
+    cfg = Config(dict(model=dict(
+        pretrained='open-mmlab://resnet50_v1c',
+        data_preprocessor=dict(resizer=dict(init_cfg=dict(
+            type='Pretrained', checkpoint=str(resizer)))))))
+    url = ('https://download.openmmlab.com/pretrain/third_party/'
+           'resnet50_v1c-2cccc1ad.pth')
+    problems = check_weights(cfg, probe=lambda u: False)
+    assert [p.line.split(':')[0] for p in problems] == [
+        'weights open-mmlab', 'checkpoint not found']
+    assert cache_path(url) in problems[0].line and url in problems[0].line
+    assert str(resizer) in problems[1].line
+    assert check_weights(cfg, probe=lambda u: u == url)[0].line.startswith(
+        'checkpoint not found')  # reachable: only the local file is missing
+    resizer.write_bytes(b'x')
+    os.makedirs(osp.dirname(cache_path(url)))
+    open(cache_path(url), 'wb').close()
+    assert check_weights(cfg, probe=lambda u: False) == []
+    strip_downloads(cfg.model)  # --no-pretrained: the download goes only
+    assert cfg.model.pretrained is None
+    assert cfg.model.data_preprocessor.resizer.init_cfg.checkpoint == str(
+        resizer)
