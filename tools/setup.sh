@@ -5,7 +5,8 @@
 #   setuptools>=77,<82, torch (2.13.0 CPU unless a torch is already installed),
 #   mmcv 2.1.0 with compiled ops (from a wheel, else built from source and cached),
 #   mmengine 0.10.7, mmdet 3.3.0, mmsegmentation 1.2.2, ftfy, regex, pycocotools,
-#   the test tools, and mmresize itself in editable mode.
+#   the test tools, the ONNX export extras, and mmresize itself in editable
+#   mode.
 #
 # Environment:
 #   PYTHON               interpreter to install into (default: python3)
@@ -13,6 +14,7 @@
 #   MMRESIZE_CACHE_DIR   where a wheel built from source is kept (default: ~/.cache/mmresize)
 #   MMRESIZE_TORCH       torch requirement when none is installed (default: torch==2.13.0)
 #   MMRESIZE_FORCE_BUILD=1  ignore wheels and build mmcv from source (for checking that path)
+#   MMRESIZE_DEPLOY=0    skip the ONNX export extras (requirements/deploy.txt)
 #
 # Idempotent: each step first checks whether it is already done.
 set -euo pipefail
@@ -121,6 +123,9 @@ pip_install -r "$here/requirements/runtime.txt"
 say tests "test tools"
 pip_install -r "$here/requirements/tests.txt"
 
+say deploy "ONNX export extras (onnx, onnxruntime, onnxscript); MMRESIZE_DEPLOY=0 skips"
+if [ "${MMRESIZE_DEPLOY:-1}" != 0 ]; then pip_install -r "$here/requirements/deploy.txt"; fi
+
 say mmresize "mmresize in editable mode, with its compiled CPU op"
 if ! pycheck - "$here" <<'PY' 2>/dev/null
 import os, sys, pathlib
@@ -129,8 +134,8 @@ import torch, mmresize
 assert pathlib.Path(mmresize.__file__).resolve().is_relative_to(here)
 if os.environ.get('MMRESIZE_WITH_OPS', '1') != '0':
     from mmresize import _ext  # built, and newer than its source
-    src = here / 'mmresize' / 'csrc' / 'texture_at_anchors.cpp'
-    assert os.path.getmtime(_ext.__file__) >= os.path.getmtime(src)
+    for src in (here / 'mmresize' / 'csrc').iterdir():
+        assert os.path.getmtime(_ext.__file__) >= os.path.getmtime(src)
 PY
 then pip_install --no-deps --no-build-isolation -e "$here"; fi
 

@@ -1,0 +1,301 @@
+"""Deploying what was trained: ONNX graphs with the learned resizer inside.
+
+OpenMMLab's deployment path turns a data preprocessor into fixed steps
+(normalise, pad); a learned resizer living in the preprocessor would fall
+out of the exported model. The graphs here keep it, for static shapes:
+
+- ``PreprocessGraph``: the raw image batch as the data pipeline hands it to
+  the preprocessor, (B, 3, H, W) float in the pipeline's channel order
+  (BGR for OpenMMLab's loaders), to the batch the model consumes: channel
+  conversion, ``(x - mean) / std``, the parent preprocessor's test-time
+  padding (mmseg ``test_cfg``), the resizer, padding to
+  ``pad_size_divisor``. ``--what resizer`` exports this.
+- ``SegmentorGraph``: raw image -> (B, H0, W0) int64 class map at the
+  original size, as mmseg's ``predict`` + ``postprocess_result`` compute it
+  (whole-image inference).
+- ``DetectorHeadGraph``: raw image -> the dense head's raw outputs (per level
+  class scores and box deltas); box decoding and NMS remain
+  (``head.predict_by_feat`` with ``scale_factor``), as in mmdeploy.
+
+The compiled CPU op cannot be exported: export runs the PyTorch path, which
+computes the same function (``mmresize.resizers.fused``).
+"""
+import time
+import warnings
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mmresize.preprocessors.downsizing import (
+    pad_to_divisor,
+    scaled_shape,
+    target_hw,
+)
+from mmresize.resizers import fused
+
+
+class ExportError(ValueError):
+    """A model, shape or setting the exporter cannot handle; says why."""
+
+
+def build_trained_model(config: str, checkpoint: str, strict: bool = True):
+    """The config's model with the checkpoint's weights, in eval mode, with
+    SyncBN turned into BN (one process, and exportable); and the config's
+    default scope. Weight downloads in the config are dropped: the weights
+    come from the checkpoint."""
+    from mmengine.config import Config
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.runner import load_checkpoint
+
+    from mmresize.preflight import strip_downloads
+    from mmresize.resizers.checkpoint import trust_local_checkpoints
+    trust_local_checkpoints()
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.default_scope)
+    strip_downloads(cfg.model)
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    load_checkpoint(model, checkpoint, map_location='cpu', strict=strict,
+                    logger='silent')
+    return model.eval(), cfg.default_scope
+
+
+def _flag(pre: nn.Module, *names: str) -> bool:
+    return any(bool(getattr(pre, n, False)) for n in names)
+
+
+class PreprocessGraph(nn.Module):
+    """Raw (B, 3, H, W) float image batch -> the model's input batch.
+
+    Args:
+        pre: a built mmresize data preprocessor (det or seg).
+        shape: (H, W) of the images the graph takes.
+    """
+
+    def __init__(self, pre: nn.Module, shape: Tuple[int, int]) -> None:
+        super().__init__()
+        self.pre = pre
+        self.shape = tuple(shape)
+        self.padded = self._parent_padded(pre, self.shape)
+        self.size = target_hw(self.padded, pre.target_kind, pre.target_value)
+        if min(self.size) < 1:
+            raise ExportError(f'the resizer cannot produce {self.size} from '
+                              f'{self.shape}')
+        self.bgr_to_rgb = _flag(pre, '_channel_conversion',
+                                'channel_conversion')
+        self.normalize = _flag(pre, '_enable_normalize')
+
+    @staticmethod
+    def _parent_padded(pre: nn.Module, shape: Tuple[int, int]
+                       ) -> Tuple[int, int]:
+        """Shape after mmseg's test-time padding (``test_cfg``), if any."""
+        test_cfg = getattr(pre, 'test_cfg', None) or {}
+        if test_cfg.get('size'):
+            return tuple(test_cfg['size'])
+        divisor = test_cfg.get('size_divisor')
+        if divisor:
+            return tuple(-(-s // divisor) * divisor for s in shape)
+        return shape
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        x = image.float()
+        if self.bgr_to_rgb:
+            x = x[:, [2, 1, 0]]
+        if self.normalize:
+            x = (x - self.pre.mean) / self.pre.std
+        pad_h = self.padded[0] - self.shape[0]
+        pad_w = self.padded[1] - self.shape[1]
+        if pad_h or pad_w:
+            x = F.pad(x, (0, pad_w, 0, pad_h), value=float(self._pad_val()))
+        x = self.pre.resizer(x, self.size)
+        return pad_to_divisor(x, getattr(self.pre, 'out_size_divisor', 1),
+                              float(self._pad_val()))
+
+    def _pad_val(self) -> float:
+        return getattr(self.pre, 'pad_val', getattr(self.pre, 'pad_value', 0))
+
+    def downsized_image_shape(self) -> Tuple[int, int]:
+        """The image's extent in the resized batch (without any padding)."""
+        return scaled_shape(self.shape, self.size[0] / self.padded[0],
+                            self.size[1] / self.padded[1])
+
+    def metadata(self) -> Dict[str, str]:
+        """What the graph's input and output are, for the ONNX file."""
+        mean = self.pre.mean.flatten().tolist() if self.normalize else None
+        std = self.pre.std.flatten().tolist() if self.normalize else None
+        return {
+            'mmresize.input': f'(B, 3, {self.shape[0]}, {self.shape[1]}) '
+            'float image as the data pipeline hands it over (channel order '
+            'of the pipeline, 0-255)',
+            'mmresize.preprocessing': f'bgr_to_rgb={self.bgr_to_rgb}, '
+            f'mean={mean}, std={std} (inside the graph)',
+            'mmresize.resizer': type(self.pre.resizer).__name__,
+            'mmresize.resized_size': f'{self.size[0]}x{self.size[1]}',
+        }
+
+
+class SegmentorGraph(nn.Module):
+    """Raw image -> (B, H0, W0) int64 class map at the original size.
+
+    Args:
+        model: a built mmseg ``EncoderDecoder`` with an mmresize
+            preprocessor, in eval mode, ``test_cfg.mode='whole'``.
+        shape: (H, W) of the input images.
+        ori_shape: (H0, W0) of the class map (the image before the test
+            pipeline's resize, if it resizes); default ``shape``.
+    """
+
+    def __init__(self, model: nn.Module, shape: Tuple[int, int],
+                 ori_shape: Optional[Tuple[int, int]] = None) -> None:
+        super().__init__()
+        mode = model.test_cfg.get('mode', 'whole')
+        if mode != 'whole':
+            raise ExportError(f"export needs test_cfg.mode='whole', the "
+                              f'config has {mode!r}; set '
+                              "model.test_cfg.mode='whole'")
+        self.model = model
+        self.preprocess = PreprocessGraph(model.data_preprocessor, shape)
+        self.ori_shape = tuple(ori_shape or shape)
+
+    def metadata(self) -> Dict[str, str]:
+        return self.preprocess.metadata()
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        from mmseg.models.utils import resize
+        x = self.preprocess(image)
+        logits = self.model.decode_head.forward(self.model.extract_feat(x))
+        align = self.model.align_corners
+        # as predict_by_feat, then postprocess_result: to the batch size,
+        # padding cropped, to the original size
+        logits = resize(logits, size=tuple(x.shape[-2:]), mode='bilinear',
+                        align_corners=align)
+        h, w = self.preprocess.downsized_image_shape()
+        logits = resize(logits[..., :h, :w], size=self.ori_shape,
+                        mode='bilinear', align_corners=align, warning=False)
+        if logits.shape[1] > 1:
+            return logits.argmax(dim=1)
+        threshold = self.model.decode_head.threshold
+        return (logits.sigmoid() > threshold)[:, 0].long()
+
+
+class DetectorHeadGraph(nn.Module):
+    """Raw image -> the dense head's raw outputs, flattened to a tuple
+    (for each output group of ``head.forward``, one tensor per level).
+
+    Args:
+        model: a built single-stage mmdet detector (a dense head taking only
+            the features: RefineDet-style, SSD, RetinaNet, CenterNet, ...).
+        shape: (H, W) of the input images.
+    """
+
+    def __init__(self, model: nn.Module, shape: Tuple[int, int]) -> None:
+        super().__init__()
+        if not hasattr(model, 'bbox_head') or hasattr(model, 'decoder'):
+            raise ExportError(
+                f'{type(model).__name__}: head export needs a single-stage '
+                'detector with a dense head (forward(features)); DETR-like '
+                'and two-stage detectors are not supported')
+        self.model = model
+        self.preprocess = PreprocessGraph(model.data_preprocessor, shape)
+        self.groups: List[int] = []
+
+    def metadata(self) -> Dict[str, str]:
+        return self.preprocess.metadata()
+
+    def forward(self, image: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        outs = self.model.bbox_head.forward(
+            self.model.extract_feat(self.preprocess(image)))
+        self.groups = [len(group) for group in outs]
+        return tuple(t for group in outs for t in group)
+
+
+def export_onnx(module: nn.Module, example: torch.Tensor, path: str,
+                output_names: Sequence[str], metadata: Dict[str, str],
+                opset: int = 17) -> str:
+    """Write ``module`` (static shapes) to ``path``; returns the exporter.
+
+    The TorchScript exporter is tried first; operators it lacks (area and
+    antialiased interpolation) are left to the dynamo exporter. The compiled
+    CPU op is switched off: the PyTorch path computes the same function.
+    """
+    import onnx
+    module.eval()
+    errors = []
+    for dynamo in (False, True):
+        try:
+            with fused.disabled(), torch.no_grad(), warnings.catch_warnings():
+                # static shapes: the tracer's notes on Python branches over
+                # shapes are expected
+                warnings.simplefilter('ignore', torch.jit.TracerWarning)
+                torch.onnx.export(module, (example, ), path,
+                                  input_names=['image'],
+                                  output_names=list(output_names),
+                                  opset_version=max(opset, 18) if dynamo
+                                  else opset, dynamo=dynamo)
+            break
+        except Exception as err:  # try the other exporter
+            errors.append(f'{"dynamo" if dynamo else "torchscript"}: {err}')
+    else:
+        raise ExportError('neither ONNX exporter could export the model:\n'
+                          + '\n'.join(e[:2000] for e in errors))
+    graph = onnx.load(path)
+    for key, value in metadata.items():
+        graph.metadata_props.add(key=key, value=value)
+    onnx.save(graph, path)
+    return 'dynamo' if errors else 'torchscript'
+
+
+def _median_ms(fn: Callable[[], object], repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.median(times))
+
+
+def compare_onnx(path: str, module: nn.Module, images: Sequence[torch.Tensor],
+                 repeats: int = 5) -> dict:
+    """Run ``images`` (each (1, 3, H, W)) through PyTorch and ONNX Runtime.
+
+    Returns the largest absolute difference of float outputs, the share of
+    equal values of integer outputs (class maps), and the median latency of
+    both (ms per image, the last image).
+    """
+    import onnxruntime as ort
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    name = session.get_inputs()[0].name
+    max_diff, equal, total = 0.0, 0, 0
+    for image in images:
+        with torch.no_grad():
+            ours = module(image)
+        ours = ours if isinstance(ours, tuple) else (ours, )
+        theirs = session.run(None, {name: image.numpy()})
+        for a, b in zip(ours, theirs):
+            a = a.numpy()
+            if np.issubdtype(a.dtype, np.integer):
+                equal += int((a == b).sum())
+                total += a.size
+            else:
+                max_diff = max(max_diff, float(np.abs(a - b).max()))
+    last = images[-1]
+
+    def run_torch():
+        with torch.no_grad():
+            module(last)
+
+    return dict(
+        max_abs_diff=max_diff,
+        equal_fraction=equal / total if total else None,
+        torch_ms=_median_ms(run_torch, repeats),
+        onnxruntime_ms=_median_ms(
+            lambda: session.run(None, {name: last.numpy()}), repeats))
+
+
+__all__ = ['DetectorHeadGraph', 'ExportError', 'PreprocessGraph',
+           'SegmentorGraph', 'build_trained_model', 'compare_onnx',
+           'export_onnx']

@@ -1,0 +1,177 @@
+"""ONNX export with the learned resizer inside, checked in ONNX Runtime
+against the real preprocessor and the real test-time prediction."""
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip('onnxruntime', reason='ONNX export extras not installed '
+                    '(pip install -r requirements/deploy.txt)')
+import onnx  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+
+from mmresize.deploy import (  # noqa: E402
+    DetectorHeadGraph,
+    PreprocessGraph,
+    SegmentorGraph,
+    build_trained_model,
+    compare_onnx,
+    export_onnx,
+)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SEG = osp.join(ROOT, 'configs', 'deeplabv3plus_downsize_voc.py')
+DET = osp.join(ROOT, 'configs', 'refinedet',
+               'refinedet_vgg16_voc0712_300to100_downsize.py')
+NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True)
+RESIZERS = {
+    'DownsizeNet': dict(type='mmresize.DownsizeNet', init='random'),
+    'DownsizeNet-16nb': dict(type='mmresize.DownsizeNet', init='random',
+                             kernel='bicubic'),
+    'LearnableResizer': dict(type='mmresize.LearnableResizer'),
+    'MullerResizer': dict(type='mmresize.MullerResizer'),
+    'bilinear': dict(type='mmresize.InterpolateResizer'),
+    'area': dict(type='mmresize.InterpolateResizer', mode='area'),
+    'bilinear-aa': dict(type='mmresize.InterpolateResizer', antialias=True),
+}
+
+
+def images(count, shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return [torch.from_numpy(rng.integers(0, 255, (1, 3, *shape))).float()
+            for _ in range(count)]
+
+
+def run_session(path, image):
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    return session.run(None, {session.get_inputs()[0].name: image.numpy()})
+
+
+@pytest.mark.parametrize('name', list(RESIZERS))
+def test_resizer_graph_equals_the_preprocessor(name, tmp_path):
+    """ONNX Runtime against what the real preprocessor hands the model."""
+    from mmresize.seg import DownsizeSegDataPreProcessor
+    torch.manual_seed(0)
+    pre = DownsizeSegDataPreProcessor(
+        resizer=RESIZERS[name], target_scale=0.3, pad_size_divisor=8,
+        test_cfg=dict(size_divisor=16), **NORM).eval()
+    with torch.no_grad():  # train mode BN stats of LearnableResizer: eval
+        for p in pre.resizer.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    graph = PreprocessGraph(pre, (70, 90))
+    path = str(tmp_path / f'{name}.onnx')
+    export_onnx(graph, torch.zeros(1, 3, 70, 90), path, ['resized'],
+                graph.metadata())
+    from mmseg.structures import SegDataSample
+    for image in images(2, (70, 90)):
+        sample = SegDataSample(metainfo=dict(img_shape=(70, 90),
+                                             ori_shape=(70, 90)))
+        with torch.no_grad():
+            real = pre(dict(inputs=[image[0].byte()], data_samples=[sample]),
+                       False)['inputs']
+        ours = run_session(path, image)[0]
+        assert ours.shape == tuple(real.shape) == (1, 3, 24, 32)
+        np.testing.assert_allclose(ours, real.numpy(), rtol=0, atol=1e-4)
+    meta = {p.key: p.value for p in onnx.load(path).metadata_props}
+    assert 'mean=[123.675' in meta['mmresize.preprocessing']
+    assert meta['mmresize.resizer'] == type(pre.resizer).__name__
+
+
+@pytest.fixture(scope='module')
+def seg_checkpoint(tmp_path_factory):
+    """The README config's model with random (seeded) weights, saved as a
+    training checkpoint (DownsizeNet's coefficients perturbed from the
+    near-bilinear start, so the resizer matters)."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+    torch.manual_seed(0)
+    cfg = Config.fromfile(SEG)
+    init_default_scope('mmseg')
+    cfg.model.pretrained = None
+    model = MODELS.build(cfg.model)
+    with torch.no_grad():
+        for p in model.data_preprocessor.resizer.coef_conv.parameters():
+            p.normal_(0, 0.5)
+    path = tmp_path_factory.mktemp('seg') / 'model.pth'
+    torch.save({'state_dict': model.state_dict()}, path)
+    return str(path)
+
+
+def test_segmentor_graph_equals_the_test_prediction(seg_checkpoint,
+                                                    tmp_path):
+    """Class map of ONNX Runtime against mmseg's own test_step on the same
+    image (what tools/test.py computes), at the original size."""
+    from mmseg.structures import SegDataSample
+    model, _ = build_trained_model(SEG, seg_checkpoint)
+    shape = (96, 128)
+    graph = SegmentorGraph(model, shape)
+    path = str(tmp_path / 'seg.onnx')
+    export_onnx(graph, torch.zeros(1, 3, *shape), path, ['class_map'],
+                graph.metadata())
+    for image in images(2, shape, seed=1):
+        sample = SegDataSample(metainfo=dict(img_shape=shape,
+                                             ori_shape=shape))
+        with torch.no_grad():
+            real = model.test_step(dict(inputs=[image[0].byte()],
+                                        data_samples=[sample]))[0]
+        expected = real.pred_sem_seg.data.numpy()
+        ours = run_session(path, image)[0]
+        assert ours.shape == expected.shape == (1, *shape)
+        assert (ours == expected).mean() >= 0.999
+
+
+def test_detector_head_graph_equals_the_model_outputs(tmp_path):
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+    torch.manual_seed(0)
+    cfg = Config.fromfile(DET)
+    init_default_scope('mmdet')
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    model.init_weights()  # the heads' own init keeps the outputs in range
+    checkpoint = str(tmp_path / 'det.pth')
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    model, _ = build_trained_model(DET, checkpoint)
+    shape = (300, 300)
+    graph = DetectorHeadGraph(model, shape)
+    with torch.no_grad():
+        graph(torch.zeros(1, 3, *shape))
+    names = [f'out{i}' for i in range(sum(graph.groups))]
+    path = str(tmp_path / 'det.onnx')
+    export_onnx(graph, torch.zeros(1, 3, *shape), path, names,
+                graph.metadata())
+    image = images(1, shape)[0]
+    with torch.no_grad():  # the real preprocessor, backbone, neck and head
+        data = model.data_preprocessor(dict(inputs=[image[0].byte()]), False)
+        real = model.bbox_head(model.extract_feat(data['inputs']))
+    real = [t.numpy() for group in real for t in group]
+    ours = run_session(path, image)
+    assert len(ours) == len(real) == 4 * 4  # ARM/ODM cls/reg x 4 levels
+    for a, b in zip(ours, real):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+    result = compare_onnx(path, graph, [image])
+    assert result['max_abs_diff'] < 1e-3 and result['onnxruntime_ms'] > 0
+
+
+def test_export_tool_end_to_end(seg_checkpoint, tmp_path):
+    out = tmp_path / 'model.onnx'
+    args = [sys.executable, 'tools/export.py', SEG, seg_checkpoint, str(out),
+            '--shape', '64', '96', '--check', '2']
+    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'equal class-map pixels' in result.stdout
+    assert 'ONNX Runtime' in result.stdout and out.is_file()
+    again = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
+                           timeout=600)
+    assert again.returncode != 0 and 'exists' in again.stderr
+    resizer = subprocess.run(
+        args[:4] + [str(tmp_path / 'resizer.onnx'), '--what', 'resizer',
+                    '--shape', '64', '96', '--check', '1'],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert resizer.returncode == 0, resizer.stderr[-3000:]
+    assert 'max |PyTorch - ONNX Runtime|' in resizer.stdout
