@@ -191,3 +191,18 @@ def test_drift_from_bilinear_on_real_images(tool, tmp_path, monkeypatch):
     # near-bilinear start: eps times the distance of the neighbour mean
     assert 0 < drift['DownsizeNet'] < start.init_eps * 255
     assert drift['area'] > 0.5  # area averaging differs from bilinear
+
+
+def test_results_kept_in_the_repository_resume_the_matrix(tool, tmp_path):
+    work, kept = str(tmp_path / 'work'), str(tmp_path / 'kept')
+    spec = tool.pending_runs(work, ['bccd'], 0.3, 50, ['bilinear'], [3],
+                             kept)[0]
+    os.makedirs(spec['out'])
+    for name in ('result.json', 'log.txt'):
+        open(osp.join(spec['out'], name), 'w').write('{}')
+    tool.keep_result(spec, work, kept)
+    copy = tool.run_dir(kept, 'bccd', 0.3, 50, 'bilinear', 3)
+    assert sorted(os.listdir(copy)) == ['log.txt', 'result.json']
+    # a fresh work dir (another machine, a later session) skips the run
+    assert tool.pending_runs(str(tmp_path / 'fresh'), ['bccd'], 0.3, 50,
+                             ['bilinear'], [3], kept) == []

@@ -21,10 +21,12 @@ import argparse
 import json
 import os
 import os.path as osp
+import shutil
 import statistics
 import subprocess
 import sys
 import time
+from typing import Callable, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -181,23 +183,37 @@ def _launch(spec: dict, threads: int) -> subprocess.Popen:
 
 
 def pending_runs(work: str, tasks, factor: float, iters, variants,
-                 seeds) -> list:
-    """Specs of the runs without a result.json, seed-major (then task,
-    then variant), so that a stopped matrix has whole seeds."""
+                 seeds, results: Optional[str] = None) -> list:
+    """Specs of the runs without a result.json (in ``work``, or in
+    ``results`` where finished runs are kept), seed-major (then task, then
+    variant), so that a stopped matrix has whole seeds."""
     specs = []
     for seed in seeds:
         for task in tasks:
             n_iters = iters or TASKS[task]['iters']
             for variant in variants:
                 out = run_dir(work, task, factor, n_iters, variant, seed)
-                if not osp.isfile(osp.join(out, 'result.json')):
+                kept = results and run_dir(results, task, factor, n_iters,
+                                           variant, seed)
+                if not osp.isfile(osp.join(out, 'result.json')) and not (
+                        kept and osp.isfile(osp.join(kept, 'result.json'))):
                     specs.append(dict(task=task, variant=variant, seed=seed,
                                       factor=factor, iters=n_iters, out=out))
     return specs
 
 
-def run_matrix(specs: list, jobs: int = 1) -> list:
-    """Run ``specs``, ``jobs`` at a time with cores // jobs threads each.
+def keep_result(spec: dict, work: str, results: str) -> None:
+    """Copy a finished run's result.json (and log) into ``results``."""
+    kept = osp.join(results, osp.relpath(spec['out'], work))
+    os.makedirs(kept, exist_ok=True)
+    for name in ('result.json', 'log.txt'):
+        shutil.copyfile(osp.join(spec['out'], name), osp.join(kept, name))
+
+
+def run_matrix(specs: list, jobs: int = 1,
+               on_done: Optional[Callable[[dict], None]] = None) -> list:
+    """Run ``specs``, ``jobs`` at a time with cores // jobs threads each;
+    ``on_done(spec)`` after each finished run.
 
     Returns the specs that failed (their logs say why); the others have
     their result.json.
@@ -221,6 +237,8 @@ def run_matrix(specs: list, jobs: int = 1) -> list:
                 print(f'FAILED ({proc.returncode}): see {spec["out"]}/log.txt',
                       flush=True)
                 continue
+            if on_done:
+                on_done(spec)
             with open(osp.join(spec['out'], 'result.json')) as f:
                 result = json.load(f)
             metric = TASKS[spec['task']]['metric']
@@ -247,6 +265,11 @@ def main() -> None:
                         '(2 on 2 cores: about 1.25x the throughput of 1; '
                         'then every run shares the CPU with another)')
     parser.add_argument('--work-dir', default='work_dirs/benchmark_accuracy')
+    parser.add_argument(
+        '--results-dir',
+        help='also keep each finished run\'s result.json (and log) here, '
+        'e.g. configs/benchmarks/results/runs; runs with a result there are '
+        'skipped, so a matrix resumes from results kept in the repository')
     parser.add_argument('--quick', action='store_true',
                         help='sanity run: 2 variants, 1 seed, 20 iterations')
     parser.add_argument('--run-one', help=argparse.SUPPRESS)
@@ -259,11 +282,13 @@ def main() -> None:
             0], 20
         args.work_dir = osp.join(args.work_dir, 'quick')
     specs = pending_runs(args.work_dir, args.task, args.factor, args.iters,
-                         args.variants, args.seeds)
-    failed = run_matrix(specs, args.jobs)
+                         args.variants, args.seeds, args.results_dir)
+    keep = None if not args.results_dir else (
+        lambda spec: keep_result(spec, args.work_dir, args.results_dir))
+    failed = run_matrix(specs, args.jobs, keep)
     for task in args.task:
-        folder = matrix_dir(args.work_dir, task, args.factor,
-                            args.iters or TASKS[task]['iters'])
+        folder = matrix_dir(args.results_dir or args.work_dir, task,
+                            args.factor, args.iters or TASKS[task]['iters'])
         if osp.isdir(folder):
             subprocess.check_call([
                 sys.executable,
