@@ -7,12 +7,12 @@ from mmdet.datasets import CocoDataset, VOCDataset
 from mmengine.runner import Runner
 
 from tests.data_factory import make_coco_detection, make_voc_detection
-from tests.tiny_runner import test_and_capture, tiny_config
+from tests.tiny_runner import evaluate_and_capture, tiny_config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
     glob.glob(osp.join(ROOT, 'configs', d, '*.py'))
-    for d in ('refinedet', 'centernet', 'detr'))
+    for d in ('refinedet', 'centernet', 'detr', 'lighthead'))
 CONFIGS = [c for group in CONFIGS for c in group]
 
 
@@ -34,7 +34,7 @@ def test_config_trains_and_tests(config, tmp_path):
     cfg = tiny_config(config, str(root) + '/', tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
     runner.train()
-    metrics, samples = test_and_capture(runner)
+    metrics, samples = evaluate_and_capture(runner)
     assert metric in metrics
     for sample in samples:
         # the model saw the downsized image, and scale_factor (pipeline

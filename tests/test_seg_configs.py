@@ -14,14 +14,15 @@ from tests.data_factory import make_cityscapes, make_voc_segmentation
 from tests.tiny_runner import (
     assert_frozen_stays,
     assert_resizer_learns,
-    test_and_capture,
+    evaluate_and_capture,
     tiny_config,
 )
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
     glob.glob(osp.join(ROOT, 'configs', 'fcn', '*.py')) +
-    glob.glob(osp.join(ROOT, 'configs', 'deeplabv3plus', '*.py')))
+    glob.glob(osp.join(ROOT, 'configs', 'deeplabv3plus', '*.py')) +
+    glob.glob(osp.join(ROOT, 'configs', 'spnet', '*.py')))
 README_CONFIG = osp.join(ROOT, 'configs', 'deeplabv3plus_downsize_voc.py')
 FCN_VOC = osp.join(ROOT, 'configs', 'fcn',
                    'fcn_r50-d8_voc12aug_512x512_0.3x_downsize.py')
@@ -35,7 +36,7 @@ def data_for(config, tmp_path):
 
 def test_every_downsize_config_has_a_bilinear_twin():
     downsize = [c for c in CONFIGS if c.endswith('_downsize.py')]
-    assert len(downsize) == 4
+    assert len(downsize) == 6
     for config in downsize:
         assert osp.isfile(config.replace('_downsize.py', '_bilinear.py'))
 
@@ -46,7 +47,7 @@ def test_config_trains_and_tests(config, tmp_path):
     cfg = tiny_config(config, data_for(config, tmp_path), tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
     runner.train()
-    metrics, samples = test_and_capture(runner)
+    metrics, samples = evaluate_and_capture(runner)
     assert 'mIoU' in metrics
     for sample in samples:
         # the prediction is back at the original size, where the labels

@@ -29,7 +29,7 @@ def tiny_config(path: str, data_root: str, work_dir: Path,
     return cfg
 
 
-def test_and_capture(runner):
+def evaluate_and_capture(runner):
     """``runner.test()`` and the data samples its evaluator received (with
     their predictions, after the model mapped them back), as dicts."""
     seen = []

@@ -4,7 +4,7 @@ registries on import::
     custom_imports = dict(imports=['mmresize.det'], allow_failed_imports=False)
 
 The resizers (scope ``mmresize``), ``DownsizeDetDataPreprocessor``,
-``RefineDetHead``, ``BCCDDataset``, ``DropInvalidBoxes``,
+``RefineDetHead``, Light-Head R-CNN's modules, ``BCCDDataset``, ``DropInvalidBoxes``,
 ``PerClassVOCMetric`` and the training machinery of ``mmresize.engine``.
 """
 import mmresize.engine  # noqa: F401  hooks, optimizer constructors, AMP
@@ -12,10 +12,17 @@ import mmresize.resizers  # noqa: F401  the resizers
 from mmresize.datasets.bccd import BCCDDataset
 from mmresize.datasets.det_transforms import DropInvalidBoxes
 from mmresize.evaluation.det_metrics import PerClassVOCMetric
+from mmresize.models.lighthead import (
+    LevelRPNHead,
+    LightHeadNeck,
+    LightHeadRCNN,
+    PSRoIExtractor,
+)
 from mmresize.models.refinedet_head import RefineDetHead
 from mmresize.preprocessors.det_preprocessor import DownsizeDetDataPreprocessor
 
 __all__ = [
     'BCCDDataset', 'DownsizeDetDataPreprocessor', 'DropInvalidBoxes',
+    'LevelRPNHead', 'LightHeadNeck', 'LightHeadRCNN', 'PSRoIExtractor',
     'PerClassVOCMetric', 'RefineDetHead'
 ]
