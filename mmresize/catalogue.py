@@ -57,6 +57,11 @@ TASKS: Dict[str, dict] = {
     'bccd': dict(_BCCD, config='configs/benchmarks/bccd_refinedet_r18.py'),
     'bccd-centernet': dict(
         _BCCD, config='configs/benchmarks/bccd_centernet_r18.py'),
+    # the paper's two pipelines mmdet / mmseg lack (README: what they took)
+    'bccd-lighthead': dict(
+        _BCCD, config='configs/benchmarks/bccd_lighthead_r18.py'),
+    'camvid-spnet': dict(
+        _CAMVID, config='configs/benchmarks/camvid_spnet_r18_os16.py'),
 }
 
 

@@ -15,6 +15,8 @@ CONFIGS = {  # name -> (config, dataset folder)
     'camvid-fcn': ('camvid_fcn_r18_os16.py', 'camvid'),
     'bccd-centernet': ('bccd_centernet_r18.py', 'bccd'),
     'bccd': ('bccd_refinedet_r18.py', 'bccd'),
+    'bccd-lighthead': ('bccd_lighthead_r18.py', 'bccd'),
+    'camvid-spnet': ('camvid_spnet_r18_os16.py', 'camvid'),
 }
 
 
