@@ -20,12 +20,19 @@ def test_op_is_built_by_setup():
     assert fused._ext is not None, 'run tools/setup.sh: mmresize._ext missing'
 
 
-@pytest.fixture
-def op_calls(monkeypatch):
-    """Counts calls of the compiled forward and backward."""
+# every kernel set (instruction set) this CPU can run
+ISAS = fused._ext.available_isas() if fused._ext is not None else ['none']
+
+
+@pytest.fixture(params=ISAS)
+def op_calls(request, monkeypatch):
+    """Counts calls of the compiled forward and backward; each test runs
+    once per kernel set this CPU can run."""
     if fused._ext is None:
         pytest.skip('mmresize._ext is not built (MMRESIZE_WITH_OPS=0): no '
                     'compiled op to compare with the PyTorch path')
+    previous = fused._ext.set_isa(request.param)
+    request.addfinalizer(lambda: fused._ext.set_isa(previous))
     calls = {'forward': 0, 'backward': 0}
     for name in calls:
         real = getattr(fused._ext, f'texture_at_anchors_{name}')
@@ -146,8 +153,10 @@ def test_input_needing_gradient_takes_the_pytorch_path(op_calls):
     assert op_calls == {'forward': 0, 'backward': 0}
 
 
-def test_dispatch_picks_the_widest_instruction_set_of_this_cpu(op_calls):
+def test_dispatch_picks_the_widest_instruction_set_of_this_cpu():
     """The portable build's run-time choice against /proc/cpuinfo."""
+    if fused._ext is None:
+        pytest.skip('mmresize._ext is not built (MMRESIZE_WITH_OPS=0)')
     if not os.path.isfile('/proc/cpuinfo'):
         pytest.skip('no /proc/cpuinfo to read the CPU flags from')
     with open('/proc/cpuinfo') as f:
@@ -160,3 +169,4 @@ def test_dispatch_picks_the_widest_instruction_set_of_this_cpu(op_calls):
     else:
         expected = 'baseline'
     assert fused._ext.isa() == expected
+    assert fused._ext.available_isas()[-1] == expected

@@ -21,6 +21,7 @@
 #include <torch/extension.h>
 
 #include <array>
+#include <string>
 #include <vector>
 
 
@@ -53,31 +54,59 @@ namespace avx512 {
 // The widest instruction set of this CPU that the kernels were built for.
 enum class Isa { kBaseline, kAvx2, kAvx512 };
 
-Isa cpu_isa() {
+// The widest instruction set the CPU supports (and the kernels were built
+// for).
+Isa widest_isa() {
 #ifdef MMRESIZE_DISPATCH
-  static const Isa isa = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq"))
-      return Isa::kAvx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-      return Isa::kAvx2;
-    return Isa::kBaseline;
-  }();
-  return isa;
-#else
-  return Isa::kBaseline;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") &&
+      __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq"))
+    return Isa::kAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return Isa::kAvx2;
 #endif
+  return Isa::kBaseline;
 }
 
-const char* isa_name() {
-  switch (cpu_isa()) {
+const Isa kWidest = widest_isa();
+Isa g_isa = kWidest;  // the kernels in use (set_isa: tests, benchmarks)
+
+Isa cpu_isa() { return g_isa; }
+
+const char* name_of(Isa isa) {
+  switch (isa) {
     case Isa::kAvx512: return "avx512";
     case Isa::kAvx2: return "avx2";
     default: return "baseline";
   }
+}
+
+const char* isa_name() { return name_of(g_isa); }
+
+// Available kernel sets on this CPU, narrowest first.
+std::vector<std::string> available_isas() {
+  std::vector<std::string> names;
+  for (Isa isa : {Isa::kBaseline, Isa::kAvx2, Isa::kAvx512})
+    if (static_cast<int>(isa) <= static_cast<int>(kWidest))
+      names.push_back(name_of(isa));
+  return names;
+}
+
+// Use the kernels of ``name`` (one of available_isas()); returns the
+// previous choice.
+std::string set_isa(const std::string& name) {
+  const std::string previous = name_of(g_isa);
+  for (Isa isa : {Isa::kBaseline, Isa::kAvx2, Isa::kAvx512})
+    if (name == name_of(isa)) {
+      TORCH_CHECK(static_cast<int>(isa) <= static_cast<int>(kWidest),
+                  "texture_at_anchors: this CPU has no ", name,
+                  "; available: ", name_of(kWidest), " and narrower");
+      g_isa = isa;
+      return previous;
+    }
+  TORCH_CHECK(false, "texture_at_anchors: unknown instruction set ", name);
 }
 
 #ifdef MMRESIZE_DISPATCH
@@ -152,5 +181,10 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("texture_at_anchors_backward", &backward,
         "gradients of conv_a/conv_b weights and biases");
   m.def("isa", &isa_name,
-        "the instruction set whose kernels run on this CPU");
+        "the instruction set whose kernels run (the widest the CPU has)");
+  m.def("available_isas", &available_isas,
+        "the kernel sets this CPU can run, narrowest first");
+  m.def("set_isa", &set_isa,
+        "run the kernels of one available instruction set; returns the "
+        "previous one");
 }
