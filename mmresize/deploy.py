@@ -63,10 +63,6 @@ def build_trained_model(config: str, checkpoint: str, strict: bool = True):
     return model.eval(), cfg.default_scope
 
 
-def _flag(pre: nn.Module, *names: str) -> bool:
-    return any(bool(getattr(pre, n, False)) for n in names)
-
-
 class PreprocessGraph(nn.Module):
     """Raw (B, 3, H, W) float image batch -> the model's input batch.
 
@@ -79,14 +75,18 @@ class PreprocessGraph(nn.Module):
         super().__init__()
         self.pre = pre
         self.shape = tuple(shape)
+        if min(self.shape) < 1:
+            raise ExportError(f'the input size must be positive, got '
+                              f'{self.shape}')
         self.padded = self._parent_padded(pre, self.shape)
         self.size = target_hw(self.padded, pre.target_kind, pre.target_value)
-        if min(self.size) < 1:
-            raise ExportError(f'the resizer cannot produce {self.size} from '
-                              f'{self.shape}')
-        self.bgr_to_rgb = _flag(pre, '_channel_conversion',
-                                'channel_conversion')
-        self.normalize = _flag(pre, '_enable_normalize')
+        if self.size[0] > self.padded[0] or self.size[1] > self.padded[1]:
+            raise ExportError(
+                f'the resizer would upsize {self.padded} to {self.size}: '
+                f'export a --shape of at least {self.size} (mmresize '
+                'downsizes)')
+        self.bgr_to_rgb = pre.converts_bgr_to_rgb()
+        self.normalize = bool(getattr(pre, '_enable_normalize', False))
 
     @staticmethod
     def _parent_padded(pre: nn.Module, shape: Tuple[int, int]
@@ -94,7 +94,13 @@ class PreprocessGraph(nn.Module):
         """Shape after mmseg's test-time padding (``test_cfg``), if any."""
         test_cfg = getattr(pre, 'test_cfg', None) or {}
         if test_cfg.get('size'):
-            return tuple(test_cfg['size'])
+            size = tuple(test_cfg['size'])
+            if size[0] < shape[0] or size[1] < shape[1]:
+                raise ExportError(
+                    f"the preprocessor's test_cfg.size {size} is smaller than "
+                    f'the input {shape}: mmseg would not pad it; export a '
+                    '--shape within it')
+            return size
         divisor = test_cfg.get('size_divisor')
         if divisor:
             return tuple(-(-s // divisor) * divisor for s in shape)
@@ -109,13 +115,10 @@ class PreprocessGraph(nn.Module):
         pad_h = self.padded[0] - self.shape[0]
         pad_w = self.padded[1] - self.shape[1]
         if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h), value=float(self._pad_val()))
+            x = F.pad(x, (0, pad_w, 0, pad_h), value=self.pre.pad_fill())
         x = self.pre.resizer(x, self.size)
         return pad_to_divisor(x, getattr(self.pre, 'out_size_divisor', 1),
-                              float(self._pad_val()))
-
-    def _pad_val(self) -> float:
-        return getattr(self.pre, 'pad_val', getattr(self.pre, 'pad_value', 0))
+                              self.pre.pad_fill())
 
     def downsized_image_shape(self) -> Tuple[int, int]:
         """The image's extent in the resized batch (without any padding)."""

@@ -41,14 +41,6 @@ def resizer_input(pre: torch.nn.Module, image_bgr: np.ndarray,
     return calls[0]
 
 
-def converts_bgr_to_rgb(pre: torch.nn.Module) -> bool:
-    """Whether a data preprocessor swaps the channel order (mmdet's and
-    mmengine's keep the flag as ``_channel_conversion``, mmseg's as
-    ``channel_conversion``)."""
-    return bool(getattr(pre, '_channel_conversion',
-                        getattr(pre, 'channel_conversion', False)))
-
-
 def denormalise(x: torch.Tensor, mean: Sequence[float],
                 std: Sequence[float]) -> np.ndarray:
     """(1, 3, h, w) normalised -> (h, w, 3) uint8 in the resizer's channel

@@ -19,7 +19,6 @@ import cv2
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmresize.resizers.checkpoint import load_local  # noqa: E402
 from mmresize.visualization import (  # noqa: E402
-    converts_bgr_to_rgb,
     resizer_input,
     resizer_panels,
     save_figure,
@@ -72,7 +71,7 @@ def main() -> None:
     pre, cfg = load_preprocessor(args.config, args.checkpoint)
     resizer = pre.resizer
     mean, std = pre.mean.flatten().tolist(), pre.std.flatten().tolist()
-    rgb = converts_bgr_to_rgb(pre)
+    rgb = pre.converts_bgr_to_rgb()
     os.makedirs(args.out_dir, exist_ok=True)
     for path in images_in(args.images):
         image = cv2.imread(path, cv2.IMREAD_COLOR)

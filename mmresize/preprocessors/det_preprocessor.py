@@ -66,7 +66,7 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
         inputs, samples = data['inputs'], data['data_samples']
         resized, sy, sx = self.downsize(inputs, samples)
         resized = pad_to_divisor(resized, self.out_size_divisor,
-                                 self.pad_value)
+                                 self.pad_fill())
         if samples is not None:
             batch_shape = tuple(resized.shape[-2:])
             for sample in samples:

@@ -125,6 +125,18 @@ class DownsizeMixin:
         self.resizer = resizer
         self._warned_upsizing = False
 
+    def converts_bgr_to_rgb(self) -> bool:
+        """Whether the host swaps the channel order (mmengine's and mmdet's
+        preprocessors keep the flag as ``_channel_conversion``, mmseg's as
+        ``channel_conversion``)."""
+        return bool(getattr(self, '_channel_conversion',
+                            getattr(self, 'channel_conversion', False)))
+
+    def pad_fill(self) -> float:
+        """The host's image padding value (mmseg ``pad_val``, mmdet
+        ``pad_value``)."""
+        return float(getattr(self, 'pad_val', getattr(self, 'pad_value', 0)))
+
     def init_weights(self) -> None:
         """Forward initialisation (and ``init_cfg``) to the resizer.
 

@@ -72,7 +72,8 @@ class DownsizeSegDataPreProcessor(DownsizeMixin, SegDataPreProcessor):
         inputs, samples = data['inputs'], data['data_samples']
         resized, sy, sx = self.downsize(inputs, samples)
         resized_shape = tuple(resized.shape[-2:])
-        resized = pad_to_divisor(resized, self.out_size_divisor, self.pad_val)
+        resized = pad_to_divisor(resized, self.out_size_divisor,
+                                 self.pad_fill())
         if samples is not None:
             batch_shape = tuple(resized.shape[-2:])
             # the full-resolution extent the padded batch covers
