@@ -243,11 +243,15 @@ def check_weights(cfg, probe: Callable[[str], bool] = reachable
     problems = []
     scratch = ('Train from scratch: --no-pretrained (drops every weight '
                'download; local checkpoints stay)')
+    local_hint = ('A local checkpoint the config names (a transferred '
+                  'resizer is written by tools/transfer_resizer.py, see the '
+                  "README's \"Moving a trained resizer\"): produce it, or "
+                  'point the config at it with --cfg-options')
     for ref in dict.fromkeys(weight_refs(cfg.get('model', {}))):
         if not ref.startswith(REMOTE_PREFIXES):
             if not osp.isfile(osp.expanduser(ref)):
                 problems.append(Problem(
-                    f'checkpoint not found: {osp.abspath(ref)}', scratch))
+                    f'checkpoint not found: {osp.abspath(ref)}', local_hint))
             continue
         url = weight_url(ref)
         if url is None:

@@ -36,10 +36,12 @@ SYNCBN_OFF = ['model.backbone.norm_cfg.type=BN',
               'model.auxiliary_head.norm_cfg.type=BN']
 
 
-def run_tool(*args):
-    return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
-        timeout=600, env={**os.environ, 'MMRESIZE_OFFLINE': '1'})
+def run_tool(*args, torch_home):
+    """A tool, offline, with its own (empty) torch cache."""
+    env = {**os.environ, 'MMRESIZE_OFFLINE': '1', 'TORCH_HOME': str(torch_home)}
+    return subprocess.run([sys.executable, *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600,
+                          env=env)
 
 
 @pytest.mark.parametrize('config,converter', [
@@ -51,7 +53,7 @@ def test_missing_data_stops_training_with_what_to_do(config, converter,
     missing = tmp_path / 'nowhere'
     work = tmp_path / 'work'
     result = run_tool('tools/train.py', config, '--data-root', str(missing),
-                      '--work-dir', str(work))
+                      '--work-dir', str(work), torch_home=tmp_path / 'torch')
     message = result.stderr
     assert result.returncode != 0
     assert 'Traceback' not in message
@@ -69,7 +71,7 @@ def test_missing_data_stops_testing(tmp_path):
     checkpoint = tmp_path / 'model.pth'
     checkpoint.write_bytes(b'')
     result = run_tool('tools/test.py', SEG, str(checkpoint), '--data-root',
-                      str(missing))
+                      str(missing), torch_home=tmp_path / 'torch')
     assert result.returncode != 0
     assert f'data root not found: {missing}' in result.stderr
     assert 'weights' not in result.stderr  # testing loads the checkpoint
@@ -90,7 +92,7 @@ def test_no_pretrained_trains_on_the_described_layout(config, tmp_path):
     work = tmp_path / 'work'
     result = run_tool('tools/train.py', config, '--data-root', root,
                       '--no-pretrained', '--work-dir', str(work),
-                      '--cfg-options', *options)
+                      '--cfg-options', *options, torch_home=tmp_path / 'torch')
     assert result.returncode == 0, result.stderr[-3000:]
     assert (work / 'iter_1.pth').is_file()
 
@@ -112,8 +114,10 @@ def test_weights_cached_reachable_or_missing(tmp_path, monkeypatch):
         'weights open-mmlab', 'checkpoint not found']
     assert cache_path(url) in problems[0].line and url in problems[0].line
     assert str(resizer) in problems[1].line
-    assert check_weights(cfg, probe=lambda u: u == url)[0].line.startswith(
-        'checkpoint not found')  # reachable: only the local file is missing
+    local = check_weights(cfg, probe=lambda u: u == url)
+    assert len(local) == 1  # reachable: only the local file is missing
+    assert local[0].line.startswith('checkpoint not found')
+    assert 'tools/transfer_resizer.py' in local[0].hint
     resizer.write_bytes(b'x')
     os.makedirs(osp.dirname(cache_path(url)))
     open(cache_path(url), 'wb').close()
