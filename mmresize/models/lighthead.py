@@ -32,6 +32,11 @@ from .ps_roi_align import PSRoIAlign
 class LargeSeparableConv(BaseModule):
     """``relu(conv_1xk(conv_kx1(x)) + conv_kx1(conv_1xk(x)))``.
 
+    No activation inside the branches, one ReLU after their sum: so the
+    authors' released code builds it (``global_context_module`` in
+    zengarden/light_head_rcnn, followed by ``relu`` on the thin map); the
+    paper's Fig. 3 does not say.
+
     Args:
         in_channels: channels of x.
         mid_channels: C_mid (64 light, 256 heavy).
