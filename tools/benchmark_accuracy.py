@@ -140,6 +140,21 @@ def evaluate(runner, ema: bool) -> dict:
         runner._hooks = hooks
 
 
+def code_version() -> Optional[str]:
+    """The git commit the run's code came from (``+dirty`` when the package
+    or tools differ from it), or None outside a git checkout."""
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    try:
+        head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root,
+                              capture_output=True, text=True, check=True)
+        dirty = subprocess.run(
+            ['git', 'status', '--porcelain', '--', 'mmresize', 'tools'],
+            cwd=root, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head.stdout.strip() + ('+dirty' if dirty.stdout.strip() else '')
+
+
 def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
             out: str, jobs: int = 1) -> dict:
     """Train and test one variant; returns (and saves) its result. ``jobs``:
@@ -163,7 +178,8 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
         metrics=metrics, metrics_raw=raw,
         drift=resizer_drift(cfg, osp.join(out, f'iter_{iters}.pth')),
         host=dict(cpus=os.cpu_count(), threads=torch.get_num_threads(),
-                  parallel_runs=jobs, loadavg_at_end=list(load)))
+                  parallel_runs=jobs, loadavg_at_end=list(load)),
+        code=code_version())
     with open(osp.join(out, 'result.json'), 'w') as f:
         json.dump(result, f, indent=2)
     return result
