@@ -77,6 +77,7 @@ setup(
         'regex',
         'pycocotools',
         'matplotlib',
+        'scipy',
         'setuptools>=77,<82',
     ],
     extras_require={'tests': ['pytest>=7', 'ruff'],

@@ -99,7 +99,7 @@ log_processor = dict(by_epoch=False)
 # How far the resizer's output is from bilinear, in the log; and an
 # exponential moving average of the weights (resizer included), which the
 # test evaluates: it averages out the last iterations' noise, so paired
-# runs differ less by chance. mmresize.training.set_iterations sets its
+# runs differ less by chance. mmresize.engine.schedules.set_iterations sets its
 # momentum to 10 / iterations (an average over the last tenth or so).
 custom_hooks = [
     dict(type='ResizerDriftHook', interval=10),
