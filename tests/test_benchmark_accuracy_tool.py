@@ -14,7 +14,8 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from mmresize.evaluation.paired import paired_gain, t_interval, verdict
+from mmresize.evaluation.paired import (mean_std, paired_gain, t_interval,
+                                        verdict)
 from tests.data_factory import make_voc_segmentation
 from tests.tiny_runner import tiny_config
 
@@ -51,7 +52,10 @@ def test_t_interval_by_hand():
     assert verdict(interval) == 'better'  # 0.9 - 0.895 > 0
     assert verdict(t_interval([-1.0, -2.0, -1.5])) == 'worse'
     assert verdict(t_interval([-1.0, 1.0, 0.2])) == 'no difference'
-    assert verdict(t_interval([3.0])) == 'n/a (1 seed)'
+    assert verdict(t_interval([3.0])) == 'n/a (fewer than 2 paired seeds)'
+    assert mean_std([]) == dict(mean=None, std=None)
+    empty = paired_gain({0: 1.0}, {1: 1.0})
+    assert empty['seeds'] == [] and empty['mean'] is None
     gain = paired_gain({0: 2.0, 1: 3.0, 7: 9.0}, {0: 1.0, 1: 1.0, 2: 5.0})
     assert gain['seeds'] == [0, 1] and gain['gains'] == [1.0, 2.0]
     assert gain['interval']['half_width'] == pytest.approx(

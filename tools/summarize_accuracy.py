@@ -17,7 +17,7 @@ import json
 import os
 import os.path as osp
 import sys
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -75,12 +75,24 @@ def summarise(results: List[dict], task: str) -> Dict[str, dict]:
             gain_raw=paired_gain(values(runs, 'metrics_raw'),
                                  values(base, 'metrics_raw')),
             thin={c: mean_std([r['metrics'][spec['per_class'] + c]
-                               for r in runs]) for c in spec['thin']},
+                               for r in runs
+                               if spec['per_class'] + c in r['metrics']])
+                  for c in spec['thin']},
             train_seconds=mean_std([r['train_seconds'] for r in runs]),
             resizer_share=mean_std([r['resizer_share'] for r in runs]),
             drift=mean_std([r['drift'] for r in runs]),
-            shared_cpu_seeds=[r['seed'] for r in runs if shared_cpu(r)])
+            shared_cpu_seeds=[r['seed'] for r in runs if shared_cpu(r)],
+            code=sorted({r.get('code') or 'not recorded' for r in runs}))
     return summary
+
+
+def _num(ms: Dict[str, Optional[float]], fmt: str = '.2f',
+         scale: float = 1.0, std: bool = False, suffix: str = '') -> str:
+    """A mean (± std) cell; '-' where there were no values."""
+    if ms['mean'] is None:
+        return '-'
+    cell = f'{scale * ms["mean"]:{fmt}}{suffix}'
+    return cell + (f' ± {scale * ms["std"]:{fmt}}' if std else '')
 
 
 def _gain_cell(gain: dict) -> str:
@@ -103,7 +115,9 @@ def markdown(summary: Dict[str, dict], task: str, factor: float,
         'EMA weights, mean ± std over seeds; gains paired by seed against '
         'bilinear (same model initialisation and data order) with the 95% '
         't-interval over seeds; verdict from that interval. "raw": the same '
-        'for the final weights without EMA. Per-class: mean over seeds. '
+        'for the final weights without EMA. The metric column averages '
+        'every seed a variant has; gains use the seeds it shares with '
+        'bilinear. Per-class: mean over seeds. '
         '|out − bilinear|: mean distance of the trained resizer\'s output '
         'from bilinear on 4 test images, 0-255 grey levels.', '',
         f'| resizer | seeds | {spec["metric"]} | gain vs bilinear [95% CI] | '
@@ -115,17 +129,19 @@ def markdown(summary: Dict[str, dict], task: str, factor: float,
     for variant, s in summary.items():
         is_base = variant == BASELINE
         lines.append(
-            f'| {variant} | {len(s["seeds"])} | {s["metric"]["mean"]:.2f} ± '
-            f'{s["metric"]["std"]:.2f} | '
+            f'| {variant} | {len(s["seeds"])} | '
+            f'{_num(s["metric"], std=True)} | '
             f'{"" if is_base else _gain_cell(s["gain"])} | '
             f'{"" if is_base else s["gain"]["verdict"]} | '
             f'{"" if is_base else _gain_cell(s["gain_raw"])} | '
             f'{"" if is_base else s["gain_raw"]["verdict"]} | ' +
-            ' | '.join(f'{s["thin"][c]["mean"]:.1f}' for c in thin) +
-            f' | {s["train_seconds"]["mean"]:.0f} | '
-            f'{100 * s["resizer_share"]["mean"]:.1f}% | '
-            f'{s["drift"]["mean"]:.2f} | '
+            ' | '.join(_num(s['thin'][c], '.1f') for c in thin) +
+            f' | {_num(s["train_seconds"], ".0f")} | '
+            f'{_num(s["resizer_share"], ".1f", 100, suffix="%")} | '
+            f'{_num(s["drift"])} | '
             f'{", ".join(map(str, s["shared_cpu_seeds"])) or "none"} |')
+    codes = sorted({c for s in summary.values() for c in s['code']})
+    lines += ['', 'Code (git commit) of these runs: ' + ', '.join(codes)]
     return '\n'.join(lines) + '\n'
 
 

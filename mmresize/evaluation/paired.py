@@ -16,8 +16,11 @@ from scipy import stats as scipy_stats
 CONFIDENCE = 0.95
 
 
-def mean_std(values: Sequence[float]) -> Dict[str, float]:
-    """Mean and sample standard deviation (0 for one value)."""
+def mean_std(values: Sequence[float]) -> Dict[str, Optional[float]]:
+    """Mean and sample standard deviation (0 for one value, both None for
+    no values)."""
+    if not values:
+        return dict(mean=None, std=None)
     return dict(mean=statistics.fmean(values),
                 std=statistics.stdev(values) if len(values) > 1 else 0.0)
 
@@ -41,7 +44,7 @@ def t_interval(values: Sequence[float],
 def verdict(interval: Optional[Dict[str, float]]) -> str:
     """'better', 'worse' or 'no difference' from a t-interval of gains."""
     if interval is None:
-        return 'n/a (1 seed)'
+        return 'n/a (fewer than 2 paired seeds)'
     if interval['low'] > 0:
         return 'better'
     if interval['high'] < 0:
