@@ -14,8 +14,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from mmresize.evaluation.paired import (mean_std, paired_gain, t_interval,
-                                        verdict)
+from mmresize.evaluation.paired import mean_std, paired_gain, t_interval, verdict
 from tests.data_factory import make_voc_segmentation
 from tests.tiny_runner import tiny_config
 
