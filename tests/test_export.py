@@ -101,26 +101,35 @@ def seg_checkpoint(tmp_path_factory):
     return str(path)
 
 
-def test_segmentor_graph_equals_the_test_prediction(seg_checkpoint,
-                                                    tmp_path):
+@pytest.mark.parametrize('shape,ori_shape,test_cfg,pad_divisor', [
+    ((96, 128), None, None, 1),
+    # mmseg's test-time padding to 32, the downsized batch padded to 8 and
+    # an original size other than the input's: every crop and resize counts
+    ((90, 118), (120, 150), dict(size_divisor=32), 8),
+])
+def test_segmentor_graph_equals_the_test_prediction(seg_checkpoint, tmp_path,
+                                                    shape, ori_shape,
+                                                    test_cfg, pad_divisor):
     """Class map of ONNX Runtime against mmseg's own test_step on the same
     image (what tools/test.py computes), at the original size."""
     from mmseg.structures import SegDataSample
     model, _ = build_trained_model(SEG, seg_checkpoint)
-    shape = (96, 128)
-    graph = SegmentorGraph(model, shape)
+    model.data_preprocessor.test_cfg = test_cfg
+    model.data_preprocessor.out_size_divisor = pad_divisor
+    graph = SegmentorGraph(model, shape, ori_shape)
     path = str(tmp_path / 'seg.onnx')
     export_onnx(graph, torch.zeros(1, 3, *shape), path, ['class_map'],
                 graph.metadata())
+    ori_shape = ori_shape or shape
     for image in images(2, shape, seed=1):
         sample = SegDataSample(metainfo=dict(img_shape=shape,
-                                             ori_shape=shape))
+                                             ori_shape=ori_shape))
         with torch.no_grad():
             real = model.test_step(dict(inputs=[image[0].byte()],
                                         data_samples=[sample]))[0]
         expected = real.pred_sem_seg.data.numpy()
         ours = run_session(path, image)[0]
-        assert ours.shape == expected.shape == (1, *shape)
+        assert ours.shape == expected.shape == (1, *ori_shape)
         assert (ours == expected).mean() >= 0.999
 
 
