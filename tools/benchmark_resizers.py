@@ -21,11 +21,15 @@ the same run.
 import argparse
 import json
 import multiprocessing as mp
+import os.path as osp
 import statistics
+import sys
 import time
 from typing import Callable, List, Tuple
 
 import torch
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 SETTINGS = [((300, 300), (100, 100)), ((1024, 2048), (307, 614))]
 # The resizers timed, from the shared catalogue (mmresize.catalogue).
