@@ -110,6 +110,41 @@ def test_runs_on_disk_are_summarised_with_paired_intervals(summary_tool,
         assert osp.getsize(osp.join(folder, name)) > 100
 
 
+def test_summary_without_paired_seeds_or_per_class_scores(summary_tool,
+                                                          tmp_path):
+    """A variant whose seeds bilinear lacks, and a run without per-class
+    scores, give '-' cells and an n/a verdict, not a crash; the table lists
+    the runs' code commits ('not recorded' for runs that had none)."""
+    write_result(tmp_path, 'bilinear', 0, 0.40, 10.0)
+    write_result(tmp_path, 'area', 5, 0.30, 10.0)
+    folder = osp.join(str(tmp_path), 'bccd_0.3x_50it')
+    path = osp.join(folder, 'area', 'seed5', 'result.json')
+    with open(path) as f:
+        run = json.load(f)
+    del run['metrics']['pascal_voc/AP.Platelets']
+    run['code'] = 'abc123'
+    with open(path, 'w') as f:
+        json.dump(run, f)
+    summary = summary_tool.summarise(summary_tool.load_results(folder),
+                                     'bccd')
+    assert summary['area']['gain']['seeds'] == []
+    assert summary['area']['gain']['mean'] is None
+    assert summary['area']['thin']['Platelets'] == dict(mean=None, std=None)
+    table = summary_tool.write_summary(folder)
+    assert ('| area | 1 | 30.00 ± 0.00 |  | n/a (fewer than 2 paired seeds) '
+            '|  | n/a (fewer than 2 paired seeds) | - | 12 |') in table
+    assert 'Code (git commit) of these runs: abc123, not recorded' in table
+
+
+def test_code_version_names_this_checkout(tool):
+    import subprocess
+    head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT,
+                          capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip('not a git checkout: code_version returns None')
+    assert tool.code_version().split('+')[0] == head.stdout.strip()
+
+
 def test_queue_is_seed_major_and_skips_finished_runs(tool, tmp_path):
     work = str(tmp_path)
     done = tool.run_dir(work, 'camvid', 0.3, 1000, 'bilinear', 0)

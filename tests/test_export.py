@@ -85,7 +85,8 @@ def test_resizer_graph_equals_the_preprocessor(name, tmp_path):
 def seg_checkpoint(tmp_path_factory):
     """The README config's model with random (seeded) weights, saved as a
     training checkpoint (DownsizeNet's coefficients perturbed from the
-    near-bilinear start, so the resizer matters)."""
+    near-bilinear start, so the resizer matters; classifier weights large
+    enough for a class map with several classes)."""
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
     torch.manual_seed(0)
@@ -96,6 +97,9 @@ def seg_checkpoint(tmp_path_factory):
     with torch.no_grad():
         for p in model.data_preprocessor.resizer.coef_conv.parameters():
             p.normal_(0, 0.5)
+        # a classifier strong enough that the class map has regions (the
+        # default init's 0.01 std gives one class everywhere)
+        model.decode_head.conv_seg.weight.normal_(0, 1)
     path = tmp_path_factory.mktemp('seg') / 'model.pth'
     torch.save({'state_dict': model.state_dict()}, path)
     return str(path)
@@ -128,6 +132,9 @@ def test_segmentor_graph_equals_the_test_prediction(seg_checkpoint, tmp_path,
             real = model.test_step(dict(inputs=[image[0].byte()],
                                         data_samples=[sample]))[0]
         expected = real.pred_sem_seg.data.numpy()
+        # a map of one class could hide a misplaced crop or resize
+        _, counts = np.unique(expected, return_counts=True)
+        assert len(counts) > 1 and counts.min() >= 0.02 * expected.size
         ours = run_session(path, image)[0]
         assert ours.shape == expected.shape == (1, *ori_shape)
         assert (ours == expected).mean() >= 0.999

@@ -43,11 +43,13 @@ def _block_means(x, p):
     return x.reshape(b, c, p, h // p, p, w // p).mean(dim=(3, 5))
 
 
-def test_mixed_pooling_is_the_papers_formula():
+def test_mixed_pooling_is_its_definition_written_out():
     """relu(x + project(cat(fuse_s(relu(short(s) + sum_p up(conv_p(pool_p(s))))),
     fuse_l(relu(up(rows(row means of l)) + up(cols(column means of l)))))))
     with s, l the two 1 x 1 reductions, pools as block means by hand and up
-    as F.interpolate (bilinear, align_corners=False)."""
+    as F.interpolate (bilinear, align_corners=False). Sizes divisible by the
+    pool sizes, so that the pools are plain block means; uneven bins are
+    F.adaptive_avg_pool2d's own (the shape test runs them)."""
     torch.manual_seed(0)
     mpm = MixedPooling(16, (4, 2), BN, dict(type='ReLU')).eval()
     for m in mpm.modules():  # non-trivial BN statistics

@@ -141,14 +141,15 @@ def evaluate(runner, ema: bool) -> dict:
 
 
 def code_version() -> Optional[str]:
-    """The git commit the run's code came from (``+dirty`` when the package
-    or tools differ from it), or None outside a git checkout."""
+    """The git commit the run's code came from (``+dirty`` when the package,
+    tools or configs differ from it), or None outside a git checkout."""
     root = osp.dirname(osp.dirname(osp.abspath(__file__)))
     try:
         head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root,
                               capture_output=True, text=True, check=True)
         dirty = subprocess.run(
-            ['git', 'status', '--porcelain', '--', 'mmresize', 'tools'],
+            ['git', 'status', '--porcelain', '--', 'mmresize', 'tools',
+             'configs'],
             cwd=root, capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -164,6 +165,7 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
 
     from mmresize.resizers.checkpoint import trust_local_checkpoints
     trust_local_checkpoints()
+    code = code_version()  # before training: the code that runs
     cfg = build_cfg(task, variant, seed, factor, iters, out)
     runner = Runner.from_cfg(cfg)
     start = time.perf_counter()
@@ -179,7 +181,7 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
         drift=resizer_drift(cfg, osp.join(out, f'iter_{iters}.pth')),
         host=dict(cpus=os.cpu_count(), threads=torch.get_num_threads(),
                   parallel_runs=jobs, loadavg_at_end=list(load)),
-        code=code_version())
+        code=code)
     with open(osp.join(out, 'result.json'), 'w') as f:
         json.dump(result, f, indent=2)
     return result
