@@ -1,7 +1,9 @@
 """CamVid as prepared for SegNet (11 classes, label 11 = void), for mmseg.
 
 Layout under ``data_root``: ``train/``, ``val/`` RGB PNGs and ``trainannot/``,
-``valannot/`` single-channel PNG labels with the same names.
+``valannot/`` single-channel PNG labels with the same names. A copy whose
+images were re-encoded (``img_suffix='.jpg'``, e.g. to fit a transfer limit)
+loads the same way; the labels stay PNG.
 """
 import os.path as osp
 
@@ -21,7 +23,8 @@ class CamVidDataset(BaseSegDataset):
                  [192, 128, 128], [64, 64, 128], [64, 0, 128],
                  [64, 64, 0], [0, 128, 192]])
 
-    def __init__(self, ignore_index: int = 11, **kwargs) -> None:
+    def __init__(self, ignore_index: int = 11, img_suffix: str = '.png',
+                 **kwargs) -> None:
         root = kwargs.get('data_root', '')
         images = osp.join(root, kwargs.get('data_prefix', {}).get(
             'img_path', ''))
@@ -30,5 +33,5 @@ class CamVidDataset(BaseSegDataset):
                 f'CamVid not found at {osp.abspath(images)}. Put train/, '
                 'trainannot/, val/, valannot/ under the data root, or set '
                 'MMRESIZE_DATA to the folder holding camvid/ (see the config).')
-        super().__init__(img_suffix='.png', seg_map_suffix='.png',
+        super().__init__(img_suffix=img_suffix, seg_map_suffix='.png',
                          ignore_index=ignore_index, **kwargs)
