@@ -244,3 +244,86 @@ def test_results_kept_in_the_repository_resume_the_matrix(tool, tmp_path):
     # a fresh work dir (another machine, a later session) skips the run
     assert tool.pending_runs(str(tmp_path / 'fresh'), ['bccd'], 0.3, 50,
                              ['bilinear'], [3], kept) == []
+
+
+def test_cfg_options_are_merged_last_and_travel_with_the_spec(tool, tmp_path):
+    options = {'train_dataloader.dataset.img_suffix': '.jpg',
+               'env_cfg.cudnn_benchmark': False}
+    cfg = tool.build_cfg('camvid', 'DownsizeNet', 3, 0.3, 10, str(tmp_path),
+                         options)
+    assert cfg.train_dataloader.dataset.img_suffix == '.jpg'
+    assert cfg.env_cfg.cudnn_benchmark is False
+    assert cfg.randomness == dict(seed=3)  # the tool's own settings stay
+    assert cfg.model.data_preprocessor.resizer.type == 'mmresize.DownsizeNet'
+    spec = tool.pending_runs(str(tmp_path), ['camvid'], 0.3, 10,
+                             ['bilinear'], [0], cfg_options=options)[0]
+    assert spec['cfg_options'] == options
+    assert json.loads(json.dumps(spec)) == spec  # passed to the child as JSON
+
+
+def test_runs_start_only_if_expected_to_end_inside_the_window(
+        tool, monkeypatch):
+    """Before any run ends, a run is expected to take ``run_seconds``;
+    after, as long as the slowest finished one."""
+    launched = []
+
+    class Run:
+        def __init__(self, ends):
+            self.ends, self.returncode = ends, 1
+
+        def poll(self):
+            return 1 if now[0] >= self.ends else None
+
+    def launch(spec, threads):
+        launched.append((spec['seed'], now[0]))
+        return Run(now[0] + 30)  # every run takes 30 s
+
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    monkeypatch.setattr(tool, '_launch', launch)
+    monkeypatch.setattr(tool.time, 'sleep', sleep)
+    monkeypatch.setattr(tool.time, 'monotonic', lambda: now[0])
+    specs = [dict(task='camvid', variant='bilinear', seed=s, factor=0.3,
+                  iters=10, out=f'/nonexistent/{s}') for s in range(6)]
+    failed = tool.run_matrix(specs, jobs=2, window=100, run_seconds=10)
+    # seeds 0-1 at 0 s, 2-3 when they end (30 s), 4-5 at 60 s would end at
+    # 90 s + polling: the slowest took 30 s, so 60 + 30 <= 100 still fits;
+    # nothing is left for a fourth round
+    assert [s for s, _ in launched] == [0, 1, 2, 3, 4, 5]
+    assert len(failed) == 6
+    launched.clear()
+    now[0] = 0.0
+    tool.run_matrix(specs, jobs=2, window=70, run_seconds=10)
+    # at 60 s a run expected to take 30 s would end at 90 > 70: not started
+    assert [s for s, _ in launched] == [0, 1, 2, 3]
+    launched.clear()
+    now[0] = 0.0
+    tool.run_matrix(specs, jobs=2, window=5, run_seconds=10)
+    assert launched == []  # not even the first: 10 s > 5 s
+    tool.run_matrix(specs, jobs=3)  # no window: all of them
+    assert len(launched) == 6
+
+
+def test_code_version_outside_a_checkout_comes_from_the_bundle(
+        tool, monkeypatch):
+    def no_git(*args, **kwargs):
+        raise OSError('git: not found')
+
+    monkeypatch.setattr(tool.subprocess, 'run', no_git)
+    monkeypatch.delenv('MMRESIZE_CODE_VERSION', raising=False)
+    assert tool.code_version() is None
+    monkeypatch.setenv('MMRESIZE_CODE_VERSION', 'abc123+dirty')
+    assert tool.code_version() == 'abc123+dirty'
+
+
+def test_host_record_names_the_device(tool):
+    host = tool.host_record(jobs=3)
+    assert host['parallel_runs'] == 3 and host['cpus'] == os.cpu_count()
+    if torch.cuda.is_available():
+        assert host['device'] == torch.cuda.get_device_name(0)
+    else:
+        assert host['device'] and 'cuda' not in host['device'].lower()
+    assert len(host['loadavg_at_end']) == 3

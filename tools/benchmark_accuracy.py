@@ -15,12 +15,16 @@ the folder.
     python tools/benchmark_accuracy.py --task camvid --factor 0.3 \\
         --seeds 0 1 2 3 4 [--variants ...] [--iters N] [--jobs 2] [--quick]
 
-Data: $MMRESIZE_DATA/{camvid,bccd} (default ../shared/data).
+Data: $MMRESIZE_DATA/{camvid,bccd} (default ../shared/data). On a GPU the
+runs use it (mmengine's choice); several runs can share one GPU
+(``--jobs``). ``tools/gpu_matrix.sh`` runs a matrix on an offline GPU
+machine within a fixed time window.
 """
 import argparse
 import json
 import os
 import os.path as osp
+import platform
 import shutil
 import statistics
 import subprocess
@@ -30,6 +34,8 @@ from typing import Callable, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from mmengine.config import DictAction  # noqa: E402
 
 from mmresize.catalogue import (  # noqa: E402
     ALL_VARIANTS,
@@ -52,7 +58,9 @@ def run_dir(work: str, task: str, factor: float, iters: int, variant: str,
 
 
 def build_cfg(task: str, variant: str, seed: int, factor: float, iters: int,
-              out: str):
+              out: str, cfg_options: Optional[dict] = None):
+    """The task's config with the variant's resizer, the seed, the factor and
+    the schedule; ``cfg_options`` (``--cfg-options``) merged last."""
     from mmengine.config import Config
 
     from mmresize.engine.schedules import set_iterations
@@ -63,6 +71,8 @@ def build_cfg(task: str, variant: str, seed: int, factor: float, iters: int,
     cfg.randomness = dict(seed=seed)
     cfg.work_dir = out
     set_iterations(cfg, iters)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     return cfg
 
 
@@ -94,6 +104,13 @@ def resizer_drift(cfg, checkpoint: str, images: int = 4) -> float:
         return drift_from_bilinear(x, pre.resizer(x, size), pre.std)
 
 
+def _sync() -> None:
+    """Wait for the GPU's queued work, so that wall-clock times are true."""
+    import torch
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def step_share(runner, batches: int = 3) -> float:
     """Median time of the resizer's forward+backward over the median time
     of a whole training step, on the resizer's real inputs."""
@@ -106,15 +123,18 @@ def step_share(runner, batches: int = 3) -> float:
     step_times, resizer_times = [], []
     for _ in range(batches):
         batch = next(loader)
+        _sync()
         start = time.perf_counter()
         with resizer_calls(resizer) as calls:
             model.train_step(batch, runner.optim_wrapper)
+        _sync()
         step_times.append(time.perf_counter() - start)
         x, size = calls[0]
         start = time.perf_counter()
         out = resizer(x, size)
         if out.requires_grad:
             out.sum().backward()
+        _sync()
         resizer_times.append(time.perf_counter() - start)
     runner.optim_wrapper.zero_grad()
     return statistics.median(resizer_times) / statistics.median(step_times)
@@ -142,7 +162,10 @@ def evaluate(runner, ema: bool) -> dict:
 
 def code_version() -> Optional[str]:
     """The git commit the run's code came from (``+dirty`` when the package,
-    tools or configs differ from it), or None outside a git checkout."""
+    tools or configs differ from it). Outside a git checkout (a copy sent to
+    another machine), what ``$MMRESIZE_CODE_VERSION`` says the copy was
+    made from (``tools/gpu_matrix.sh`` sets it from the bundle's record),
+    else None."""
     root = osp.dirname(osp.dirname(osp.abspath(__file__)))
     try:
         head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root,
@@ -152,26 +175,52 @@ def code_version() -> Optional[str]:
              'configs'],
             cwd=root, capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
-        return None
+        return os.environ.get('MMRESIZE_CODE_VERSION') or None
     return head.stdout.strip() + ('+dirty' if dirty.stdout.strip() else '')
 
 
-def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
-            out: str, jobs: int = 1) -> dict:
-    """Train and test one variant; returns (and saves) its result. ``jobs``:
-    how many runs the matrix ran at once (recorded with the host)."""
+def device_name() -> str:
+    """What trained: the GPU's name, else the CPU's model name."""
     import torch
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or 'unknown CPU'
+
+
+def host_record(jobs: int) -> dict:
+    """The machine a run trained on and how busy it was, for result.json."""
+    import torch
+    return dict(cpus=os.cpu_count(), threads=torch.get_num_threads(),
+                parallel_runs=jobs, loadavg_at_end=list(os.getloadavg()),
+                device=device_name())
+
+
+def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
+            out: str, jobs: int = 1,
+            cfg_options: Optional[dict] = None) -> dict:
+    """Train and test one variant; returns (and saves) its result. ``jobs``:
+    how many runs the matrix ran at once (recorded with the host);
+    ``cfg_options``: config overrides (recorded with the result)."""
     from mmengine.runner import Runner
 
     from mmresize.resizers.checkpoint import trust_local_checkpoints
     trust_local_checkpoints()
     code = code_version()  # before training: the code that runs
-    cfg = build_cfg(task, variant, seed, factor, iters, out)
+    cfg = build_cfg(task, variant, seed, factor, iters, out, cfg_options)
     runner = Runner.from_cfg(cfg)
+    _sync()
     start = time.perf_counter()
     runner.train()
+    _sync()
     train_s = time.perf_counter() - start
-    load = os.getloadavg()
+    host = host_record(jobs)
     metrics = evaluate(runner, ema=True)
     raw = evaluate(runner, ema=False)
     result = dict(
@@ -179,9 +228,7 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
         train_seconds=train_s, resizer_share=step_share(runner),
         metrics=metrics, metrics_raw=raw,
         drift=resizer_drift(cfg, osp.join(out, f'iter_{iters}.pth')),
-        host=dict(cpus=os.cpu_count(), threads=torch.get_num_threads(),
-                  parallel_runs=jobs, loadavg_at_end=list(load)),
-        code=code)
+        host=host, code=code, cfg_options=cfg_options or {})
     with open(osp.join(out, 'result.json'), 'w') as f:
         json.dump(result, f, indent=2)
     return result
@@ -201,10 +248,13 @@ def _launch(spec: dict, threads: int) -> subprocess.Popen:
 
 
 def pending_runs(work: str, tasks, factor: float, iters, variants,
-                 seeds, results: Optional[str] = None) -> list:
+                 seeds, results: Optional[str] = None,
+                 cfg_options: Optional[dict] = None) -> list:
     """Specs of the runs without a result.json (in ``work``, or in
     ``results`` where finished runs are kept), seed-major (then task, then
-    variant), so that a stopped matrix has whole seeds."""
+    variant), so that a stopped matrix has whole seeds. Folders do not
+    name ``cfg_options``: runs with other options need another
+    ``work``/``results`` folder."""
     specs = []
     for seed in seeds:
         for task in tasks:
@@ -216,7 +266,8 @@ def pending_runs(work: str, tasks, factor: float, iters, variants,
                 if not osp.isfile(osp.join(out, 'result.json')) and not (
                         kept and osp.isfile(osp.join(kept, 'result.json'))):
                     specs.append(dict(task=task, variant=variant, seed=seed,
-                                      factor=factor, iters=n_iters, out=out))
+                                      factor=factor, iters=n_iters, out=out,
+                                      cfg_options=cfg_options or {}))
     return specs
 
 
@@ -229,27 +280,44 @@ def keep_result(spec: dict, work: str, results: str) -> None:
 
 
 def run_matrix(specs: list, jobs: int = 1,
-               on_done: Optional[Callable[[dict], None]] = None) -> list:
+               on_done: Optional[Callable[[dict], None]] = None,
+               window: Optional[float] = None,
+               run_seconds: float = 0.0) -> list:
     """Run ``specs``, ``jobs`` at a time with cores // jobs threads each;
     ``on_done(spec)`` after each finished run.
 
+    ``window``: seconds to finish in. A run starts only if it is expected to
+    end inside it: as long as the slowest run finished so far took, or
+    ``run_seconds`` before any has finished. The rest stay pending for the
+    next call to resume.
+
     Returns the specs that failed (their logs say why); the others have
-    their result.json.
+    their result.json, or were not started.
     """
     threads = max(1, (os.cpu_count() or 1) // jobs)
     queue, running, failed = list(specs), [], []
+    started = time.monotonic()
+    slowest = run_seconds
     while queue or running:
+        now = time.monotonic()
+        if (window is not None and queue
+                and now - started + slowest > window):
+            print(f'time window closing: {len(queue)} run(s) left for the '
+                  'next call', flush=True)
+            queue = []
         while queue and len(running) < jobs:
             spec = queue.pop(0)
             print(f'{spec["task"]} x{spec["factor"]} {spec["variant"]} seed '
                   f'{spec["seed"]}: training {spec["iters"]} iterations '
                   f'({len(queue)} queued)...', flush=True)
-            running.append((spec, _launch(dict(spec, jobs=jobs), threads)))
+            running.append((spec, _launch(dict(spec, jobs=jobs), threads),
+                            now))
         time.sleep(2)
-        for spec, proc in list(running):
+        for spec, proc, launched in list(running):
             if proc.poll() is None:
                 continue
-            running.remove((spec, proc))
+            running.remove((spec, proc, launched))
+            slowest = max(slowest, time.monotonic() - launched)
             if proc.returncode != 0:
                 failed.append(spec)
                 print(f'FAILED ({proc.returncode}): see {spec["out"]}/log.txt',
@@ -288,6 +356,20 @@ def main() -> None:
         help='also keep each finished run\'s result.json (and log) here, '
         'e.g. configs/benchmarks/results/runs; runs with a result there are '
         'skipped, so a matrix resumes from results kept in the repository')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='config overrides for every run, key=value as in '
+        'tools/train.py (recorded in each result.json); runs with other '
+        'options belong in their own --work-dir/--results-dir')
+    parser.add_argument(
+        '--window', type=float, metavar='SECONDS',
+        help='finish inside this many seconds: start a run only if it is '
+        'expected to end in time (as long as the slowest finished run, or '
+        '--run-seconds before any); the rest resume next time')
+    parser.add_argument(
+        '--run-seconds', type=float, default=0.0,
+        help='expected length of one run before any has finished '
+        '(with --window)')
     parser.add_argument('--quick', action='store_true',
                         help='sanity run: 2 variants, 1 seed, 20 iterations')
     parser.add_argument('--run-one', help=argparse.SUPPRESS)
@@ -300,10 +382,12 @@ def main() -> None:
             0], 20
         args.work_dir = osp.join(args.work_dir, 'quick')
     specs = pending_runs(args.work_dir, args.task, args.factor, args.iters,
-                         args.variants, args.seeds, args.results_dir)
+                         args.variants, args.seeds, args.results_dir,
+                         args.cfg_options)
     keep = None if not args.results_dir else (
         lambda spec: keep_result(spec, args.work_dir, args.results_dir))
-    failed = run_matrix(specs, args.jobs, keep)
+    failed = run_matrix(specs, args.jobs, keep, args.window,
+                        args.run_seconds)
     for task in args.task:
         folder = matrix_dir(args.results_dir or args.work_dir, task,
                             args.factor, args.iters or TASKS[task]['iters'])
