@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Pack what tools/gpu_matrix.sh needs on an offline GPU machine into one
+# folder (default .offline/, ignored by git; it travels as one path):
+#   wheels/   mmengine, mmsegmentation, mmdet and the small packages they
+#             import that a CUDA/PyTorch image usually lacks, for CPython
+#             $PYVER (default 3.12) on x86-64; setuptools < 82 for the
+#             fallback build (mmcv's setup.py imports pkg_resources)
+#   mmcv/     mmcv 2.1.0's source (always) and, if $MMCV_WHEEL names one,
+#             a wheel built for the target's Python and torch
+#   data/camvid  CamVid with JPEG-re-encoded images (tools/reencode_camvid.py,
+#             quality $JPEG_QUALITY, default 95): the PNGs (123 MB) do not
+#             fit a 64 MiB transfer; the change is recorded in REENCODED.json
+#   COMMIT    the git commit (and +dirty) the bundle was made from
+# Run from anywhere:  bash tools/gpu_bundle.sh [OUT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-.offline}
+PYVER=${PYVER:-3.12}
+DATA=${MMRESIZE_DATA:-../shared/data}
+mkdir -p "$OUT/wheels" "$OUT/mmcv"
+
+echo "== wheels for CPython $PYVER"
+python3 -m pip download -q --no-deps --only-binary=:all: \
+    --python-version "$PYVER" --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux2014_x86_64 --platform any -d "$OUT/wheels" \
+    mmengine==0.10.7 mmsegmentation==1.2.2 mmdet==3.3.0 addict==2.4.0 \
+    yapf==0.43.0 platformdirs termcolor prettytable wcwidth ftfy \
+    pycocotools shapely terminaltables 'setuptools>=77,<82'
+
+echo "== mmcv 2.1.0"
+python3 -m pip download -q --no-deps --no-binary :all: --no-build-isolation \
+    -d "$OUT/mmcv" mmcv==2.1.0
+if [ -n "${MMCV_WHEEL:-}" ]; then
+    cp "$MMCV_WHEEL" "$OUT/mmcv/"
+fi
+
+echo "== CamVid, images re-encoded as JPEG"
+if [ ! -f "$OUT/data/camvid/REENCODED.json" ]; then
+    python3 tools/reencode_camvid.py "$DATA/camvid" "$OUT/data/camvid" \
+        --quality "${JPEG_QUALITY:-95}"
+fi
+
+dirty=$(git status --porcelain -- mmresize tools configs)
+echo "$(git rev-parse HEAD)${dirty:++dirty}" > "$OUT/COMMIT"
+du -sh "$OUT"

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Run the CamVid accuracy matrix on an offline GPU machine, inside a fixed
+# time window, from the folder tools/gpu_bundle.sh made (.offline/).
+#
+#   bash tools/gpu_matrix.sh WINDOW_SECONDS OUT_DIR [benchmark_accuracy args]
+#
+# 1. installs the bundle's wheels into /tmp/mmresize-site (nothing fetched);
+# 2. mmcv 2.1.0: the bundle's prebuilt wheel if it imports with this torch,
+#    else its compiled ops built for the CPU from source (mmseg imports
+#    mmcv.ops at import time; DeepLabv3+ runs no mmcv op on the GPU);
+# 3. runs tools/benchmark_accuracy.py on the re-encoded CamVid (img_suffix
+#    .jpg) with $JOBS runs sharing the GPU, starting no run that is not
+#    expected to finish inside the window; finished runs are kept in
+#    /tmp/mmresize-results, so a second call on the same machine resumes;
+# 4. packs every result (and the logs of failed runs) into OUT_DIR/runs.tgz.
+# The rest of the arguments go to benchmark_accuracy.py (default: the main
+# variants, seeds 0-4). $JOBS (default 11) runs at once; $RUN_SECONDS
+# (default 150): how long one run is expected to take when JOBS share it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+T0=$(date +%s)
+WINDOW=${1:?window in seconds}
+OUT_DIR=${2:?output folder}
+shift 2
+BUNDLE=${BUNDLE:-.offline}
+SITE=/tmp/mmresize-site
+RESULTS=/tmp/mmresize-results
+JOBS=${JOBS:-11}
+RUN_SECONDS=${RUN_SECONDS:-150}
+mkdir -p "$OUT_DIR" "$SITE" "$RESULTS"
+elapsed() { echo $(( $(date +%s) - T0 )); }
+say() { echo "[$(elapsed) s] $*"; }
+
+say "host: $(nproc) CPUs; $(python3 -V); torch $(python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU")')"
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+    --upgrade --target "$SITE" "$BUNDLE"/wheels/*.whl || exit 1
+export PYTHONPATH="$SITE:$PWD"
+say "wheels installed"
+
+mmcv_ok() { python3 -c 'import mmcv, mmcv.ops; print("mmcv", mmcv.__version__, "ops ok")'; }
+if ! mmcv_ok 2>/dev/null; then
+    for wheel in "$BUNDLE"/mmcv/*.whl; do
+        [ -f "$wheel" ] || continue
+        python3 -m pip install -q --no-index --no-deps --no-compile \
+            --no-cache-dir --upgrade --target "$SITE" "$wheel"
+    done
+    if ! mmcv_ok; then
+        say "no prebuilt mmcv that imports here: building its CPU ops"
+        rm -rf "$SITE"/mmcv "$SITE"/mmcv-*.dist-info
+        tar xzf "$BUNDLE"/mmcv/mmcv-2.1.0.tar.gz -C /tmp
+        (cd /tmp/mmcv-2.1.0 && CUDA_VISIBLE_DEVICES= MMCV_WITH_OPS=1 \
+            FORCE_CUDA=0 MAX_JOBS=$(nproc) \
+            python3 setup.py -q build_ext --inplace > /tmp/mmcv-build.log 2>&1) \
+            || { tail -30 /tmp/mmcv-build.log; exit 1; }
+        export PYTHONPATH="$SITE:/tmp/mmcv-2.1.0:$PWD"
+        mmcv_ok || exit 1
+    fi
+fi
+say "mmcv ready"
+
+left=$(( WINDOW - $(elapsed) - 20 ))
+say "matrix: $JOBS runs at a time, to end within $left s"
+MMRESIZE_DATA="$BUNDLE/data" MMRESIZE_CODE_VERSION=$(cat "$BUNDLE/COMMIT") \
+PYTHONUNBUFFERED=1 timeout "$(( left + 10 ))" python3 tools/benchmark_accuracy.py \
+    --task camvid --jobs "$JOBS" --work-dir /tmp/mmresize-work \
+    --results-dir "$RESULTS" --window "$left" --run-seconds "$RUN_SECONDS" \
+    --cfg-options train_dataloader.dataset.img_suffix=.jpg \
+    val_dataloader.dataset.img_suffix=.jpg \
+    test_dataloader.dataset.img_suffix=.jpg env_cfg.cudnn_benchmark=False \
+    "$@"
+say "matrix exited with $?"
+for log in /tmp/mmresize-work/*/*/seed*/log.txt; do
+    [ -f "$log" ] || continue
+    run=${log%/log.txt}
+    [ -f "$run/result.json" ] && continue
+    dest="$RESULTS/unfinished/${run#/tmp/mmresize-work/}"
+    mkdir -p "$dest" && tail -c 20000 "$log" > "$dest/log.txt"
+done
+cp "$BUNDLE/data/camvid/REENCODED.json" "$RESULTS/" 2>/dev/null
+tar czf "$OUT_DIR/runs.tgz" -C "$RESULTS" .
+say "packed $(find "$RESULTS" -name result.json | wc -l) results"
