@@ -307,8 +307,7 @@ def test_runs_start_only_if_expected_to_end_inside_the_window(
     assert len(launched) == 6
 
 
-def test_code_version_outside_a_checkout_comes_from_the_bundle(
-        tool, monkeypatch):
+def test_code_version_of_a_copy_comes_from_its_bundle(tool, monkeypatch):
     def no_git(*args, **kwargs):
         raise OSError('git: not found')
 
@@ -317,6 +316,10 @@ def test_code_version_outside_a_checkout_comes_from_the_bundle(
     assert tool.code_version() is None
     monkeypatch.setenv('MMRESIZE_CODE_VERSION', 'abc123+dirty')
     assert tool.code_version() == 'abc123+dirty'
+    monkeypatch.undo()
+    # inside a checkout too: a copy's git metadata need not be its tree's
+    monkeypatch.setenv('MMRESIZE_CODE_VERSION', 'abc123')
+    assert tool.code_version() == 'abc123'
 
 
 def test_host_record_names_the_device(tool):

@@ -162,10 +162,15 @@ def evaluate(runner, ema: bool) -> dict:
 
 def code_version() -> Optional[str]:
     """The git commit the run's code came from (``+dirty`` when the package,
-    tools or configs differ from it). Outside a git checkout (a copy sent to
-    another machine), what ``$MMRESIZE_CODE_VERSION`` says the copy was
-    made from (``tools/gpu_matrix.sh`` sets it from the bundle's record),
-    else None."""
+    tools or configs differ from it), or None outside a git checkout.
+
+    ``$MMRESIZE_CODE_VERSION``, where set, is returned instead: a copy sent
+    to another machine says what it was made from (``tools/gpu_matrix.sh``
+    sets it from the bundle's record), since the git metadata travelling
+    with a copy need not be that of the copied tree.
+    """
+    if os.environ.get('MMRESIZE_CODE_VERSION'):
+        return os.environ['MMRESIZE_CODE_VERSION']
     root = osp.dirname(osp.dirname(osp.abspath(__file__)))
     try:
         head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root,
@@ -175,7 +180,7 @@ def code_version() -> Optional[str]:
              'configs'],
             cwd=root, capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
-        return os.environ.get('MMRESIZE_CODE_VERSION') or None
+        return None
     return head.stdout.strip() + ('+dirty' if dirty.stdout.strip() else '')
 
 
