@@ -152,6 +152,7 @@ def plot(summary: Dict[str, dict], task: str, path: str) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6.5, 4))
+    shown = 0
     for variant, s in summary.items():
         gain = s['gain']
         if variant == BASELINE or gain['mean'] is None:
@@ -160,8 +161,11 @@ def plot(summary: Dict[str, dict], task: str, path: str) -> None:
         interval = gain['interval']
         err = 0 if interval is None else interval['half_width']
         ax.errorbar(x, gain['mean'], yerr=err, fmt='o', capsize=3)
+        # labels alternately above and below: neighbours do not overlap
         ax.annotate(f'{variant} ({len(gain["seeds"])})', (x, gain['mean']),
-                    textcoords='offset points', xytext=(5, 5), fontsize=7)
+                    textcoords='offset points',
+                    xytext=(5, 5 if shown % 2 == 0 else -12), fontsize=7)
+        shown += 1
     ax.axhline(0, color='grey', lw=0.8)
     ax.set_xlabel('resizer share of a training step (%)')
     ax.set_ylabel(f'{TASKS[task]["metric"]} gain over bilinear (paired)')
