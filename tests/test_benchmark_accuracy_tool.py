@@ -213,7 +213,7 @@ def test_drift_from_bilinear_on_real_images(tool, tmp_path, monkeypatch):
                     'with the development machines (see shared/data)')
     monkeypatch.setenv('MMRESIZE_DATA', shared)
     from mmresize.resizers import DownsizeNet
-    start = DownsizeNet()
+    start = DownsizeNet(init='near_bilinear')  # the 'DownsizeNet' variant
     checkpoint = str(tmp_path / 'start.pth')
     torch.save({'state_dict': {f'data_preprocessor.resizer.{k}': v
                                for k, v in start.state_dict().items()}},

@@ -34,15 +34,16 @@ def build(voc_root, tmp_path, **resizer):
     return runner.model, batch, cfg
 
 
-def test_gradients_reach_downsizenet(voc_root, tmp_path):
+@pytest.mark.parametrize('init', ['random', 'near_bilinear'])
+def test_gradients_reach_downsizenet(voc_root, tmp_path, init):
     """Detector loss -> every DownsizeNet parameter (300 -> 100, factor 3).
 
-    At the near-bilinear start the 1x1 coefficient conv has a gradient; the
-    texture convs (whose true gradient is 0 while that conv is zero) follow
-    after one step.
+    Checked for both starts: at the near-bilinear one the 1x1 coefficient
+    conv has a gradient and the texture convs (whose true gradient is 0
+    while that conv is zero) follow after one step.
     """
     torch.manual_seed(0)
-    model, batch, _ = build(voc_root, tmp_path)
+    model, batch, _ = build(voc_root, tmp_path, init=init)
     assert_resizer_learns(model, batch)
 
 

@@ -85,7 +85,7 @@ def test_resizer_graph_equals_the_preprocessor(name, tmp_path):
 def seg_checkpoint(tmp_path_factory):
     """The README config's model with random (seeded) weights, saved as a
     training checkpoint (DownsizeNet's coefficients perturbed from the
-    near-bilinear start, so the resizer matters; classifier weights large
+    start, so the resizer matters; classifier weights large
     enough for a class map with several classes)."""
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope

@@ -42,7 +42,8 @@ def test_downsizenet_starts_near_bilinear_then_moves(tmp_path):
     torch.manual_seed(0)
     eps = 0.05
     logged = train_with_hook(
-        tmp_path, dict(type='mmresize.DownsizeNet', init_eps=eps), iters=2,
+        tmp_path, dict(type='mmresize.DownsizeNet', init='near_bilinear',
+                      init_eps=eps), iters=2,
         interval=1)
     assert len(logged) == 2
     # at the start: (1 - eps) bilinear + eps (neighbour mean), so the

@@ -84,7 +84,8 @@ def test_near_bilinear_start(case):
         mean = neighbour_mean(x, h, w, kernel)
         for act in ('softmax', 'sigmoid'):
             for eps in (0.01, 0.05, 0.3):
-                model = DownsizeNet(kernel=kernel, coef_act=act, init_eps=eps)
+                model = DownsizeNet(kernel=kernel, coef_act=act,
+                                    init='near_bilinear', init_eps=eps)
                 model.init_weights()
                 out = model(x, (h, w))
                 assert out.shape == (2, 3, h, w)
@@ -204,7 +205,7 @@ def test_parameter_count():
 @pytest.mark.parametrize('num_convs,expected', [(3, 2852 + 2320),
                                                 (4, 2852 + 2 * 2320)])
 def test_deeper_texture_branch(num_convs, expected):
-    model = DownsizeNet(num_convs=num_convs)
+    model = DownsizeNet(num_convs=num_convs, init='near_bilinear')
     assert sum(p.numel() for p in model.parameters()) == expected
     x = torch.rand(1, 3, 30, 40)
     eps = model.init_eps
@@ -384,7 +385,7 @@ def test_near_bilinear_start_learns_at_odd_integer_factor(kernel, act):
     gradients of coefficients that start at eps / K are about that small:
     plain SGD barely moves them, Adam rescales them.)"""
     torch.manual_seed(0)
-    model = DownsizeNet(kernel=kernel, coef_act=act)
+    model = DownsizeNet(kernel=kernel, coef_act=act, init='near_bilinear')
     start = {k: v.clone() for k, v in model.state_dict().items()}
     optim = torch.optim.Adam(model.parameters(), lr=0.02)
     x = torch.rand(2, 3, 30, 30)

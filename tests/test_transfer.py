@@ -68,10 +68,10 @@ def test_round_trip_and_frozen_training(direction, data, tmp_path, request):
                     else (DET_TARGET, data['det']))
     before = sha(path)
     out = str(tmp_path / 'resizer.pth')
-    # the recorded args say init='random'; the target config says
-    # 'near_bilinear'
-    init = '--check'
-    assert transfer([path, out, init, target]) == 1  # refused: init differs
+    # the recorded args say init='random'; a target asking for
+    # 'near_bilinear' is refused
+    mismatch = write_config(tmp_path, target, init='near_bilinear')
+    assert transfer([path, out, '--check', mismatch]) == 1
     assert not osp.exists(out)
     assert transfer([path, out]) == 0
     assert sha(path) == before  # the source is only read

@@ -52,9 +52,10 @@ def total_loss(model, batch):
 def assert_resizer_learns(model, batch, steps: int = 3) -> None:
     """After ``steps`` SGD steps every resizer parameter has a gradient.
 
-    At the near-bilinear start the 1x1 coefficient conv has one; the texture
-    convs (whose true gradient is 0 while that conv is zero) follow after
-    one step.
+    With the default random start every parameter has one from the first
+    step; at the near-bilinear start the 1x1 coefficient conv has one and
+    the texture convs (whose true gradient is 0 while that conv is zero)
+    follow after one step.
     """
     import torch
     resizer = model.data_preprocessor.resizer
