@@ -254,6 +254,12 @@ def test_cfg_options_are_merged_last_and_travel_with_the_spec(tool, tmp_path):
     assert cfg.train_dataloader.dataset.img_suffix == '.jpg'
     assert cfg.env_cfg.cudnn_benchmark is False
     assert cfg.randomness == dict(seed=3)  # the tool's own settings stay
+    # merged after the tool's settings: an option on the same key wins
+    cfg = tool.build_cfg('camvid', 'DownsizeNet', 3, 0.3, 10, str(tmp_path),
+                         {'randomness.seed': 7,
+                          'model.data_preprocessor.target_scale': 0.5})
+    assert cfg.randomness.seed == 7
+    assert cfg.model.data_preprocessor.target_scale == 0.5
     assert cfg.model.data_preprocessor.resizer.type == 'mmresize.DownsizeNet'
     spec = tool.pending_runs(str(tmp_path), ['camvid'], 0.3, 10,
                              ['bilinear'], [0], cfg_options=options)[0]
@@ -305,6 +311,45 @@ def test_runs_start_only_if_expected_to_end_inside_the_window(
     assert launched == []  # not even the first: 10 s > 5 s
     tool.run_matrix(specs, jobs=3)  # no window: all of them
     assert len(launched) == 6
+    # a pessimistic guess is replaced once a run has finished: guessed
+    # 80 s, runs take 30, window 100: the second round starts at 30 s
+    launched.clear()
+    now[0] = 0.0
+    tool.run_matrix(specs, jobs=2, window=100, run_seconds=80)
+    assert [s for s, _ in launched] == [0, 1, 2, 3, 4, 5]
+
+
+def test_the_slowest_finished_run_sets_the_expectation(tool, monkeypatch):
+    """Runs of 20 s and 40 s: after both have finished a run is expected to
+    take 40 s, not the latest or the mean."""
+    launched, durations = [], iter([20, 40, 20, 40, 20, 40])
+
+    class Run:
+        def __init__(self, ends):
+            self.ends, self.returncode = ends, 1
+
+        def poll(self):
+            return 1 if now[0] >= self.ends else None
+
+    def launch(spec, threads):
+        launched.append((spec['seed'], now[0]))
+        return Run(now[0] + next(durations))
+
+    now = [0.0]
+    monkeypatch.setattr(tool, '_launch', launch)
+    monkeypatch.setattr(tool.time, 'sleep',
+                        lambda seconds: now.__setitem__(0, now[0] + seconds))
+    monkeypatch.setattr(tool.time, 'monotonic', lambda: now[0])
+    specs = [dict(task='camvid', variant='bilinear', seed=s, factor=0.3,
+                  iters=10, out=f'/nonexistent/{s}') for s in range(6)]
+    tool.run_matrix(specs, jobs=2, window=85, run_seconds=1)
+    # 0 s: seeds 0 (20 s) and 1 (40 s); 20 s: seed 2 (expected 20); 40 s:
+    # seeds 1 and 2 end, expected 40: seeds 3 and 4 (40 + 40 <= 85); 60 s:
+    # a slot frees, 60 + 40 > 85: seed 5 is left (the latest run, 20 s, or
+    # the mean, 25 s, would have started it)
+    starts = dict(launched)
+    assert starts[0] == starts[1] == 0 and starts[2] == 20
+    assert 5 not in starts and max(starts.values()) <= 45
 
 
 def test_code_version_of_a_copy_comes_from_its_bundle(tool, monkeypatch):
@@ -327,6 +372,28 @@ def test_host_record_names_the_device(tool):
     assert host['parallel_runs'] == 3 and host['cpus'] == os.cpu_count()
     if torch.cuda.is_available():
         assert host['device'] == torch.cuda.get_device_name(0)
+    elif osp.isfile('/proc/cpuinfo'):
+        names = {line.split(':', 1)[1].strip()
+                 for line in open('/proc/cpuinfo')
+                 if line.startswith('model name')}
+        assert host['device'] in names
     else:
-        assert host['device'] and 'cuda' not in host['device'].lower()
+        assert host['device']
     assert len(host['loadavg_at_end']) == 3
+
+
+def test_finished_runs_of_other_options_are_not_reused(tool, tmp_path):
+    work = str(tmp_path)
+    done = tool.run_dir(work, 'camvid', 0.3, 10, 'bilinear', 0)
+    os.makedirs(done)
+    with open(osp.join(done, 'result.json'), 'w') as f:
+        json.dump(dict(cfg_options={'env_cfg.cudnn_benchmark': False}), f)
+    same = {'env_cfg.cudnn_benchmark': False}
+    assert tool.pending_runs(work, ['camvid'], 0.3, 10, ['bilinear'], [0],
+                             cfg_options=same) == []
+    with pytest.raises(SystemExit, match='must not be paired'):
+        tool.pending_runs(work, ['camvid'], 0.3, 10, ['bilinear'], [0])
+    with pytest.raises(SystemExit, match='img_suffix'):
+        tool.pending_runs(work, ['camvid'], 0.3, 10, ['bilinear'], [0],
+                          cfg_options={'train_dataloader.dataset.img_suffix':
+                                       '.jpg'})

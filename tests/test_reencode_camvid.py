@@ -59,6 +59,39 @@ def test_copy_records_its_change_and_keeps_labels(tmp_path):
     assert record['max_abs_change'] == changes.max() > 0
 
 
+def sampling_factors(jpeg: bytes):
+    """(H, V) sampling factor byte of each component, from the JPEG's
+    start-of-frame segment (written out from the JPEG standard, T.81 B.2.2)."""
+    for marker in (b'\xff\xc0', b'\xff\xc2'):  # baseline, progressive
+        at = jpeg.find(marker)
+        if at >= 0:
+            count = jpeg[at + 9]
+            return [jpeg[at + 10 + 3 * i + 1] for i in range(count)]
+    raise AssertionError('no start-of-frame marker')
+
+
+def test_chroma_is_not_subsampled(tmp_path):
+    src = make_camvid(tmp_path / 'camvid')
+    load_tool().reencode_camvid(str(src), str(tmp_path / 'copy'), 95)
+    jpeg = (tmp_path / 'copy' / 'train' / 'f0.jpg').read_bytes()
+    assert sampling_factors(jpeg) == [0x11, 0x11, 0x11]  # 4:4:4
+    # the parser tells 4:2:0 apart: OpenCV's default subsamples chroma
+    image = cv2.imread(str(src / 'train' / 'f0.png'))
+    default = cv2.imencode('.jpg', image)[1].tobytes()
+    assert sampling_factors(default)[0] == 0x22
+
+
+def test_bad_quality_and_unreadable_images_are_named(tmp_path):
+    src = make_camvid(tmp_path / 'camvid')
+    tool = load_tool()
+    for quality in (0, 101, 9.5):
+        with pytest.raises(ValueError, match='quality'):
+            tool.reencode_camvid(str(src), str(tmp_path / 'copy'), quality)
+    (src / 'val' / 'broken.png').write_bytes(b'not a png')
+    with pytest.raises(ValueError, match='broken.png'):
+        tool.reencode_camvid(str(src), str(tmp_path / 'copy'), 95)
+
+
 def test_missing_folder_is_named(tmp_path):
     src = make_camvid(tmp_path / 'camvid', names=('train',))
     with pytest.raises(FileNotFoundError, match='val'):

@@ -268,12 +268,28 @@ def pending_runs(work: str, tasks, factor: float, iters, variants,
                 out = run_dir(work, task, factor, n_iters, variant, seed)
                 kept = results and run_dir(results, task, factor, n_iters,
                                            variant, seed)
-                if not osp.isfile(osp.join(out, 'result.json')) and not (
-                        kept and osp.isfile(osp.join(kept, 'result.json'))):
+                found = [osp.join(d, 'result.json') for d in (out, kept)
+                         if d and osp.isfile(osp.join(d, 'result.json'))]
+                for path in found:
+                    check_same_options(path, cfg_options or {})
+                if not found:
                     specs.append(dict(task=task, variant=variant, seed=seed,
                                       factor=factor, iters=n_iters, out=out,
                                       cfg_options=cfg_options or {}))
     return specs
+
+
+def check_same_options(result_path: str, cfg_options: dict) -> None:
+    """A finished run is reused only if it ran with the same
+    ``--cfg-options`` (none recorded: none given); else runs of two set-ups
+    would be paired as one."""
+    with open(result_path) as f:
+        recorded = json.load(f).get('cfg_options', {})
+    if recorded != cfg_options:
+        raise SystemExit(
+            f'{result_path} ran with --cfg-options {recorded}, this matrix '
+            f'asks for {cfg_options}: runs of two set-ups must not be paired. '
+            'Give this matrix its own --work-dir and --results-dir.')
 
 
 def keep_result(spec: dict, work: str, results: str) -> None:
@@ -302,11 +318,13 @@ def run_matrix(specs: list, jobs: int = 1,
     threads = max(1, (os.cpu_count() or 1) // jobs)
     queue, running, failed = list(specs), [], []
     started = time.monotonic()
-    slowest = run_seconds
+    slowest = None  # the longest finished run so far
     while queue or running:
         now = time.monotonic()
-        if (window is not None and queue
-                and now - started + slowest > window):
+        # decided when a slot is free: would the next run end in time?
+        expected = run_seconds if slowest is None else slowest
+        if (window is not None and queue and len(running) < jobs
+                and now - started + expected > window):
             print(f'time window closing: {len(queue)} run(s) left for the '
                   'next call', flush=True)
             queue = []
@@ -322,7 +340,7 @@ def run_matrix(specs: list, jobs: int = 1,
             if proc.poll() is None:
                 continue
             running.remove((spec, proc, launched))
-            slowest = max(slowest, time.monotonic() - launched)
+            slowest = max(slowest or 0.0, time.monotonic() - launched)
             if proc.returncode != 0:
                 failed.append(spec)
                 print(f'FAILED ({proc.returncode}): see {spec["out"]}/log.txt',

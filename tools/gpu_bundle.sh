@@ -36,9 +36,13 @@ if [ -n "${MMCV_WHEEL:-}" ]; then
 fi
 
 echo "== CamVid, images re-encoded as JPEG"
-if [ ! -f "$OUT/data/camvid/REENCODED.json" ]; then
+QUALITY=${JPEG_QUALITY:-95}
+made=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['quality'])" \
+    "$OUT/data/camvid/REENCODED.json" 2>/dev/null || true)
+if [ "$made" != "$QUALITY" ]; then  # none yet, or made at another quality
+    rm -rf "$OUT/data/camvid"
     python3 tools/reencode_camvid.py "$DATA/camvid" "$OUT/data/camvid" \
-        --quality "${JPEG_QUALITY:-95}"
+        --quality "$QUALITY"
 fi
 
 dirty=$(git status --porcelain -- mmresize tools configs)

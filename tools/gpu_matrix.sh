@@ -12,7 +12,10 @@
 #    .jpg) with $JOBS runs sharing the GPU, starting no run that is not
 #    expected to finish inside the window; finished runs are kept in
 #    /tmp/mmresize-results, so a second call on the same machine resumes;
-# 4. packs every result (and the logs of failed runs) into OUT_DIR/runs.tgz.
+# 4. packs every result (the logs of unfinished runs and the bundle's COMMIT
+#    beside them) into OUT_DIR/runs.tgz.
+# Exits with the matrix's status (non-zero when a run failed or the window
+# ran out with runs still training).
 # The rest of the arguments go to benchmark_accuracy.py (default: the main
 # variants, seeds 0-4). $JOBS (default 11) runs at once; $RUN_SECONDS
 # (default 150): how long one run is expected to take when JOBS share it.
@@ -22,6 +25,9 @@ T0=$(date +%s)
 WINDOW=${1:?window in seconds}
 OUT_DIR=${2:?output folder}
 shift 2
+case "$WINDOW" in
+    ''|*[!0-9]*) echo "WINDOW must be whole seconds, got '$WINDOW'" >&2; exit 2;;
+esac
 BUNDLE=${BUNDLE:-.offline}
 SITE=/tmp/mmresize-site
 RESULTS=/tmp/mmresize-results
@@ -59,6 +65,11 @@ fi
 say "mmcv ready"
 
 left=$(( WINDOW - $(elapsed) - 20 ))
+if [ "$left" -le "$RUN_SECONDS" ]; then
+    say "only $left s left of the $WINDOW s window after set-up, less than" \
+        "one run (RUN_SECONDS=$RUN_SECONDS): give a longer window"
+    exit 3
+fi
 say "matrix: $JOBS runs at a time, to end within $left s"
 MMRESIZE_DATA="$BUNDLE/data" MMRESIZE_CODE_VERSION=$(cat "$BUNDLE/COMMIT") \
 PYTHONUNBUFFERED=1 timeout "$(( left + 10 ))" python3 tools/benchmark_accuracy.py \
@@ -68,7 +79,8 @@ PYTHONUNBUFFERED=1 timeout "$(( left + 10 ))" python3 tools/benchmark_accuracy.p
     val_dataloader.dataset.img_suffix=.jpg \
     test_dataloader.dataset.img_suffix=.jpg env_cfg.cudnn_benchmark=False \
     "$@"
-say "matrix exited with $?"
+rc=$?
+say "matrix exited with $rc"
 for log in /tmp/mmresize-work/*/*/seed*/log.txt; do
     [ -f "$log" ] || continue
     run=${log%/log.txt}
@@ -76,6 +88,7 @@ for log in /tmp/mmresize-work/*/*/seed*/log.txt; do
     dest="$RESULTS/unfinished/${run#/tmp/mmresize-work/}"
     mkdir -p "$dest" && tail -c 20000 "$log" > "$dest/log.txt"
 done
-cp "$BUNDLE/data/camvid/REENCODED.json" "$RESULTS/" 2>/dev/null
+cp "$BUNDLE/data/camvid/REENCODED.json" "$BUNDLE/COMMIT" "$RESULTS/"
 tar czf "$OUT_DIR/runs.tgz" -C "$RESULTS" .
 say "packed $(find "$RESULTS" -name result.json | wc -l) results"
+exit "$rc"

@@ -38,6 +38,9 @@ def reencode(image: np.ndarray, quality: int) -> bytes:
 
 def reencode_camvid(src: str, dst: str, quality: int) -> Dict[str, float]:
     """Write the re-encoded copy; returns (and saves) the pixel change."""
+    if not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise ValueError(f'JPEG quality must be an int in 1-100, got '
+                         f'{quality!r}')
     for name in IMAGE_DIRS + LABEL_DIRS:
         if not osp.isdir(osp.join(src, name)):
             raise FileNotFoundError(
@@ -49,7 +52,11 @@ def reencode_camvid(src: str, dst: str, quality: int) -> Dict[str, float]:
         for file in sorted(os.listdir(osp.join(src, name))):
             if not file.endswith('.png'):
                 continue
-            image = cv2.imread(osp.join(src, name, file), cv2.IMREAD_COLOR)
+            path = osp.join(src, name, file)
+            image = cv2.imread(path, cv2.IMREAD_COLOR)
+            if image is None:
+                raise ValueError(f'{path} is not a readable image: remove '
+                                 'or replace it')
             data = reencode(image, quality)
             out = osp.join(dst, name, file[:-len('.png')] + '.jpg')
             with open(out, 'wb') as f:
@@ -79,9 +86,11 @@ def main() -> None:
     parser.add_argument('--quality', type=int, default=95,
                         help='JPEG quality, 1-100 (default 95)')
     args = parser.parse_args()
-    if not 1 <= args.quality <= 100:
-        parser.error(f'--quality must be 1-100, got {args.quality}')
-    print(json.dumps(reencode_camvid(args.src, args.dst, args.quality)))
+    try:
+        record = reencode_camvid(args.src, args.dst, args.quality)
+    except (ValueError, FileNotFoundError) as error:
+        parser.error(str(error))
+    print(json.dumps(record))
 
 
 if __name__ == '__main__':
