@@ -3,6 +3,7 @@ matrix is queued seed by seed and resumes, the EMA and raw weights are what
 their metrics say, and results on disk become paired gains with t-intervals
 and verdicts computed as by hand."""
 import importlib.util
+import itertools
 import json
 import math
 import os
@@ -267,11 +268,12 @@ def test_cfg_options_are_merged_last_and_travel_with_the_spec(tool, tmp_path):
     assert json.loads(json.dumps(spec)) == spec  # passed to the child as JSON
 
 
-def test_runs_start_only_if_expected_to_end_inside_the_window(
-        tool, monkeypatch):
-    """Before any run ends, a run is expected to take ``run_seconds``;
-    after, as long as the slowest finished one."""
-    launched = []
+def fake_runs(tool, monkeypatch, durations):
+    """``run_matrix`` on a fake clock: sleeping advances it, and each run
+    launched ends (failing: it has no result to read) after the next of
+    ``durations`` seconds. Returns the launches [(seed, start)], the clock
+    [now] and six specs."""
+    launched, now, lengths = [], [0.0], iter(durations)
 
     class Run:
         def __init__(self, ends):
@@ -282,66 +284,46 @@ def test_runs_start_only_if_expected_to_end_inside_the_window(
 
     def launch(spec, threads):
         launched.append((spec['seed'], now[0]))
-        return Run(now[0] + 30)  # every run takes 30 s
+        return Run(now[0] + next(lengths))
 
-    now = [0.0]
-
-    def sleep(seconds):
-        now[0] += seconds
-
-    monkeypatch.setattr(tool, '_launch', launch)
-    monkeypatch.setattr(tool.time, 'sleep', sleep)
-    monkeypatch.setattr(tool.time, 'monotonic', lambda: now[0])
-    specs = [dict(task='camvid', variant='bilinear', seed=s, factor=0.3,
-                  iters=10, out=f'/nonexistent/{s}') for s in range(6)]
-    failed = tool.run_matrix(specs, jobs=2, window=100, run_seconds=10)
-    # seeds 0-1 at 0 s, 2-3 when they end (30 s), 4-5 at 60 s would end at
-    # 90 s + polling: the slowest took 30 s, so 60 + 30 <= 100 still fits;
-    # nothing is left for a fourth round
-    assert [s for s, _ in launched] == [0, 1, 2, 3, 4, 5]
-    assert len(failed) == 6
-    launched.clear()
-    now[0] = 0.0
-    tool.run_matrix(specs, jobs=2, window=70, run_seconds=10)
-    # at 60 s a run expected to take 30 s would end at 90 > 70: not started
-    assert [s for s, _ in launched] == [0, 1, 2, 3]
-    launched.clear()
-    now[0] = 0.0
-    tool.run_matrix(specs, jobs=2, window=5, run_seconds=10)
-    assert launched == []  # not even the first: 10 s > 5 s
-    tool.run_matrix(specs, jobs=3)  # no window: all of them
-    assert len(launched) == 6
-    # a pessimistic guess is replaced once a run has finished: guessed
-    # 80 s, runs take 30, window 100: the second round starts at 30 s
-    launched.clear()
-    now[0] = 0.0
-    tool.run_matrix(specs, jobs=2, window=100, run_seconds=80)
-    assert [s for s, _ in launched] == [0, 1, 2, 3, 4, 5]
-
-
-def test_the_slowest_finished_run_sets_the_expectation(tool, monkeypatch):
-    """Runs of 20 s and 40 s: after both have finished a run is expected to
-    take 40 s, not the latest or the mean."""
-    launched, durations = [], iter([20, 40, 20, 40, 20, 40])
-
-    class Run:
-        def __init__(self, ends):
-            self.ends, self.returncode = ends, 1
-
-        def poll(self):
-            return 1 if now[0] >= self.ends else None
-
-    def launch(spec, threads):
-        launched.append((spec['seed'], now[0]))
-        return Run(now[0] + next(durations))
-
-    now = [0.0]
     monkeypatch.setattr(tool, '_launch', launch)
     monkeypatch.setattr(tool.time, 'sleep',
                         lambda seconds: now.__setitem__(0, now[0] + seconds))
     monkeypatch.setattr(tool.time, 'monotonic', lambda: now[0])
     specs = [dict(task='camvid', variant='bilinear', seed=s, factor=0.3,
                   iters=10, out=f'/nonexistent/{s}') for s in range(6)]
+    return launched, now, specs
+
+
+def test_runs_start_only_if_expected_to_end_inside_the_window(
+        tool, monkeypatch):
+    """Before any run ends, a run is expected to take ``run_seconds``;
+    after, as long as the slowest finished one."""
+    launched, now, specs = fake_runs(tool, monkeypatch,
+                                     itertools.repeat(30))
+    failed = tool.run_matrix(specs, jobs=2, window=100, run_seconds=10)
+    # seeds 0-1 at 0 s, 2-3 when they end (30 s), 4-5 at 60 s: the slowest
+    # took 30 s, so 60 + 30 <= 100 still fits
+    assert [s for s, _ in launched] == [0, 1, 2, 3, 4, 5]
+    assert len(failed) == 6
+    for window, run_seconds, seeds in (
+            (70, 10, [0, 1, 2, 3]),  # at 60 s: 60 + 30 > 70, not started
+            (5, 10, []),  # not even the first: 10 s > 5 s
+            (None, 0, [0, 1, 2, 3, 4, 5]),  # no window: all of them
+            # a pessimistic guess gives way once a run has finished:
+            # guessed 80 s, runs take 30, the second round starts at 30 s
+            (100, 80, [0, 1, 2, 3, 4, 5])):
+        launched.clear()
+        now[0] = 0.0
+        tool.run_matrix(specs, jobs=2, window=window,
+                        run_seconds=run_seconds)
+        assert [s for s, _ in launched] == seeds, (window, run_seconds)
+
+
+def test_the_slowest_finished_run_sets_the_expectation(tool, monkeypatch):
+    """Runs of 20 s and 40 s: after both have finished a run is expected to
+    take 40 s, not the latest or the mean."""
+    launched, _, specs = fake_runs(tool, monkeypatch, [20, 40] * 3)
     tool.run_matrix(specs, jobs=2, window=85, run_seconds=1)
     # 0 s: seeds 0 (20 s) and 1 (40 s); 20 s: seed 2 (expected 20); 40 s:
     # seeds 1 and 2 end, expected 40: seeds 3 and 4 (40 + 40 <= 85); 60 s:
