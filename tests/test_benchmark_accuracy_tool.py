@@ -379,3 +379,20 @@ def test_finished_runs_of_other_options_are_not_reused(tool, tmp_path):
         tool.pending_runs(work, ['camvid'], 0.3, 10, ['bilinear'], [0],
                           cfg_options={'train_dataloader.dataset.img_suffix':
                                        '.jpg'})
+
+
+def test_compact_table_is_the_summary_in_short(summary_tool, tmp_path):
+    for seed, (base, ours) in enumerate([(0.50, 0.60), (0.52, 0.64),
+                                         (0.48, 0.56)]):
+        write_result(str(tmp_path), 'bilinear', seed, base, 10.0)
+        write_result(str(tmp_path), 'DownsizeNet', seed, ours, 12.0)
+    folder = str(tmp_path / 'bccd_0.3x_50it')
+    summary = summary_tool.summarise(summary_tool.load_results(folder), 'bccd')
+    table = summary_tool.compact(summary, 'bccd').splitlines()
+    gain = summary['DownsizeNet']['gain']['interval']
+    assert table[0].startswith('| resizer | seeds | mAP (EMA)')
+    # write_result records drift = seed: mean 1.00
+    assert table[2] == '| bilinear | 3 | 50.00 ± 2.00 |  |  | 10.0% | 1.00 |'
+    assert table[3].startswith(
+        f'| DownsizeNet | 3 | 60.00 ± 4.00 | +10.00 [{gain["low"]:+.2f}, '
+        f'{gain["high"]:+.2f}] (0-2) | better |')

@@ -260,7 +260,7 @@ def pending_runs(work: str, tasks, factor: float, iters, variants,
     variant), so that a stopped matrix has whole seeds. Folders do not
     name ``cfg_options``: runs with other options need another
     ``work``/``results`` folder."""
-    specs = []
+    specs, options = [], cfg_options or {}
     for seed in seeds:
         for task in tasks:
             n_iters = iters or TASKS[task]['iters']
@@ -271,11 +271,11 @@ def pending_runs(work: str, tasks, factor: float, iters, variants,
                 found = [osp.join(d, 'result.json') for d in (out, kept)
                          if d and osp.isfile(osp.join(d, 'result.json'))]
                 for path in found:
-                    check_same_options(path, cfg_options or {})
+                    check_same_options(path, options)
                 if not found:
                     specs.append(dict(task=task, variant=variant, seed=seed,
                                       factor=factor, iters=n_iters, out=out,
-                                      cfg_options=cfg_options or {}))
+                                      cfg_options=options))
     return specs
 
 

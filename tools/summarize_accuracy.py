@@ -145,6 +145,35 @@ def markdown(summary: Dict[str, dict], task: str, factor: float,
     return '\n'.join(lines) + '\n'
 
 
+def _seed_list(seeds: List[int]) -> str:
+    """'0-5' for a run of three or more consecutive seeds, else '0, 2'."""
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f'{seeds[0]}-{seeds[-1]}'
+    return ', '.join(map(str, seeds))
+
+
+def compact(summary: Dict[str, dict], task: str) -> str:
+    """The short table README shows: metric, paired gain with its seeds,
+    verdict, resizer share of a step and distance from bilinear."""
+    metric = TASKS[task]['metric'].split('/')[-1]
+    lines = [f'| resizer | seeds | {metric} (EMA), mean ± sd | paired gain '
+             'vs bilinear [95% CI] (paired seeds) | verdict | resizer share '
+             'of a step | output vs bilinear (grey levels) |',
+             '|---|---:|---:|---|---|---:|---:|']
+    for variant, s in summary.items():
+        gain = s['gain']
+        cell, verdict = '', ''
+        if variant != BASELINE and gain['mean'] is not None:
+            cell = f'{_gain_cell(gain)} ({_seed_list(gain["seeds"])})'
+            verdict = gain['verdict']
+        lines.append(
+            f'| {variant} | {len(s["seeds"])} | {_num(s["metric"], std=True)}'
+            f' | {cell} | {verdict} | '
+            f'{_num(s["resizer_share"], ".1f", 100, suffix="%")} | '
+            f'{_num(s["drift"])} |')
+    return '\n'.join(lines)
+
+
 def plot(summary: Dict[str, dict], task: str, path: str) -> None:
     """Paired gain over bilinear with its 95% CI against the resizer's share
     of a training step."""
@@ -198,7 +227,14 @@ def write_summary(folder: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('folder', help='a TASK_FACTORx_ITERSit folder')
-    print(write_summary(parser.parse_args().folder))
+    parser.add_argument('--compact', action='store_true',
+                        help="also print the short table README shows")
+    args = parser.parse_args()
+    print(write_summary(args.folder))
+    if args.compact:
+        with open(osp.join(args.folder, 'summary.json')) as f:
+            saved = json.load(f)
+        print('\n' + compact(saved['summary'], saved['runs'][0]['task']))
 
 
 if __name__ == '__main__':
