@@ -9,6 +9,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmresize.engine.cpu_nms import route_nms_to_cpu
 from mmresize.preflight import point_data_root, preflight
 from mmresize.resizers.checkpoint import trust_local_checkpoints
 
@@ -75,4 +76,8 @@ def stop_unless_ready(cfg: Config, args: argparse.Namespace, action: str,
 
 
 def build_runner(cfg: Config) -> Runner:
+    """The config's runner; on a GPU with an mmcv built without CUDA ops,
+    detectors' nms runs on the CPU (``mmresize.engine.cpu_nms``)."""
+    if route_nms_to_cpu():
+        print('mmcv was built without CUDA ops: nms runs on the CPU')
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)

@@ -215,8 +215,10 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
     ``cfg_options``: config overrides (recorded with the result)."""
     from mmengine.runner import Runner
 
+    from mmresize.engine.cpu_nms import route_nms_to_cpu
     from mmresize.resizers.checkpoint import trust_local_checkpoints
     trust_local_checkpoints()
+    nms_on_cpu = route_nms_to_cpu()  # GPU run, mmcv without CUDA ops
     code = code_version()  # before training: the code that runs
     cfg = build_cfg(task, variant, seed, factor, iters, out, cfg_options)
     runner = Runner.from_cfg(cfg)
@@ -226,6 +228,8 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
     _sync()
     train_s = time.perf_counter() - start
     host = host_record(jobs)
+    if nms_on_cpu:
+        host['nms'] = 'cpu (mmcv without CUDA ops)'
     metrics = evaluate(runner, ema=True)
     raw = evaluate(runner, ema=False)
     result = dict(

@@ -7,9 +7,11 @@
 #             fallback build (mmcv's setup.py imports pkg_resources)
 #   mmcv/     mmcv 2.1.0's source (always) and, if $MMCV_WHEEL names one,
 #             a wheel built for the target's Python and torch
-#   data/camvid  CamVid with JPEG-re-encoded images (tools/reencode_camvid.py,
+#   data/     the datasets of $TASKS (default camvid; camvid, bccd or both):
+#             camvid/ with JPEG-re-encoded images (tools/reencode_camvid.py,
 #             quality $JPEG_QUALITY, default 95): the PNGs (123 MB) do not
-#             fit a 64 MiB transfer; the change is recorded in REENCODED.json
+#             fit a 64 MiB transfer; the change is recorded in REENCODED.json;
+#             bccd/ as it is (10 MB of JPEGs)
 #   COMMIT    the git commit (and +dirty) the bundle was made from
 # Run from anywhere:  bash tools/gpu_bundle.sh [OUT]
 set -euo pipefail
@@ -17,6 +19,13 @@ cd "$(dirname "$0")/.."
 OUT=${1:-.offline}
 PYVER=${PYVER:-3.12}
 DATA=${MMRESIZE_DATA:-../shared/data}
+TASKS=${TASKS:-camvid}
+for task in $TASKS; do
+    case "$task" in
+        camvid|bccd) ;;
+        *) echo "TASKS: camvid and/or bccd, got '$task'" >&2; exit 2;;
+    esac
+done
 mkdir -p "$OUT/wheels" "$OUT/mmcv"
 
 echo "== wheels for CPython $PYVER"
@@ -35,15 +44,26 @@ if [ -n "${MMCV_WHEEL:-}" ]; then
     cp "$MMCV_WHEEL" "$OUT/mmcv/"
 fi
 
-echo "== CamVid, images re-encoded as JPEG"
-QUALITY=${JPEG_QUALITY:-95}
-made=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['quality'])" \
-    "$OUT/data/camvid/REENCODED.json" 2>/dev/null || true)
-if [ "$made" != "$QUALITY" ]; then  # none yet, or made at another quality
-    rm -rf "$OUT/data/camvid"
-    python3 tools/reencode_camvid.py "$DATA/camvid" "$OUT/data/camvid" \
-        --quality "$QUALITY"
-fi
+case " $TASKS " in
+    *" camvid "*)
+        echo "== CamVid, images re-encoded as JPEG"
+        QUALITY=${JPEG_QUALITY:-95}
+        made=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['quality'])" \
+            "$OUT/data/camvid/REENCODED.json" 2>/dev/null || true)
+        if [ "$made" != "$QUALITY" ]; then  # none yet, or another quality
+            rm -rf "$OUT/data/camvid"
+            python3 tools/reencode_camvid.py "$DATA/camvid" "$OUT/data/camvid" \
+                --quality "$QUALITY"
+        fi;;
+    *) rm -rf "$OUT/data/camvid";;  # keep the transfer small
+esac
+case " $TASKS " in
+    *" bccd "*)
+        echo "== BCCD"
+        rm -rf "$OUT/data/bccd" && mkdir -p "$OUT/data"
+        cp -r "$DATA/bccd" "$OUT/data/bccd";;
+    *) rm -rf "$OUT/data/bccd";;
+esac
 
 dirty=$(git status --porcelain -- mmresize tools configs)
 echo "$(git rev-parse HEAD)${dirty:++dirty}" > "$OUT/COMMIT"

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Run the CamVid accuracy matrix on an offline GPU machine, inside a fixed
-# time window, from the folder tools/gpu_bundle.sh made (.offline/).
+# Run the accuracy matrix of one task on an offline GPU machine, inside a
+# fixed time window, from the folder tools/gpu_bundle.sh made (.offline/,
+# with that task's data: TASKS=... there).
 #
-#   bash tools/gpu_matrix.sh WINDOW_SECONDS OUT_DIR [benchmark_accuracy args]
+#   [TASK=camvid|bccd] bash tools/gpu_matrix.sh WINDOW_SECONDS OUT_DIR \
+#       [benchmark_accuracy args]
 #
 # 1. installs the bundle's wheels into /tmp/mmresize-site (nothing fetched);
 # 2. mmcv 2.1.0: the bundle's prebuilt wheel if it imports with this torch,
 #    else its compiled ops built for the CPU from source (mmseg imports
-#    mmcv.ops at import time; DeepLabv3+ runs no mmcv op on the GPU);
-# 3. runs tools/benchmark_accuracy.py on the re-encoded CamVid (img_suffix
-#    .jpg) with $JOBS runs sharing the GPU, starting no run that is not
+#    mmcv.ops at import time; DeepLabv3+ runs no mmcv op on the GPU, and the
+#    detectors' nms then runs on the CPU: mmresize/engine/cpu_nms.py);
+# 3. runs tools/benchmark_accuracy.py for $TASK (default camvid: the
+#    re-encoded CamVid, img_suffix .jpg; bccd: BCCD as it is) with $JOBS
+#    runs sharing the GPU, starting no run that is not
 #    expected to finish inside the window; finished runs are kept in
 #    /tmp/mmresize-results, so a second call on the same machine resumes;
 # 4. packs every result (the logs of unfinished runs and the bundle's COMMIT
@@ -32,6 +36,18 @@ BUNDLE=${BUNDLE:-.offline}
 SITE=/tmp/mmresize-site
 RESULTS=/tmp/mmresize-results
 JOBS=${JOBS:-11}
+TASK=${TASK:-camvid}
+case "$TASK" in
+    camvid) TASK_OPTIONS="train_dataloader.dataset.img_suffix=.jpg
+        val_dataloader.dataset.img_suffix=.jpg
+        test_dataloader.dataset.img_suffix=.jpg";;
+    bccd) TASK_OPTIONS="";;
+    *) echo "TASK must be camvid or bccd, got '$TASK'" >&2; exit 2;;
+esac
+if [ ! -d "$BUNDLE/data/$TASK" ]; then
+    echo "$BUNDLE/data/$TASK is missing: make the bundle with TASKS=$TASK" >&2
+    exit 2
+fi
 RUN_SECONDS=${RUN_SECONDS:-150}
 mkdir -p "$OUT_DIR" "$SITE" "$RESULTS"
 elapsed() { echo $(( $(date +%s) - T0 )); }
@@ -73,11 +89,9 @@ fi
 say "matrix: $JOBS runs at a time, to end within $left s"
 MMRESIZE_DATA="$BUNDLE/data" MMRESIZE_CODE_VERSION=$(cat "$BUNDLE/COMMIT") \
 PYTHONUNBUFFERED=1 timeout "$(( left + 10 ))" python3 tools/benchmark_accuracy.py \
-    --task camvid --jobs "$JOBS" --work-dir /tmp/mmresize-work \
+    --task "$TASK" --jobs "$JOBS" --work-dir /tmp/mmresize-work \
     --results-dir "$RESULTS" --window "$left" --run-seconds "$RUN_SECONDS" \
-    --cfg-options train_dataloader.dataset.img_suffix=.jpg \
-    val_dataloader.dataset.img_suffix=.jpg \
-    test_dataloader.dataset.img_suffix=.jpg env_cfg.cudnn_benchmark=False \
+    --cfg-options $TASK_OPTIONS env_cfg.cudnn_benchmark=False \
     "$@"
 rc=$?
 say "matrix exited with $rc"
@@ -88,7 +102,8 @@ for log in /tmp/mmresize-work/*/*/seed*/log.txt; do
     dest="$RESULTS/unfinished/${run#/tmp/mmresize-work/}"
     mkdir -p "$dest" && tail -c 20000 "$log" > "$dest/log.txt"
 done
-cp "$BUNDLE/data/camvid/REENCODED.json" "$BUNDLE/COMMIT" "$RESULTS/"
+cp "$BUNDLE/COMMIT" "$RESULTS/"
+[ "$TASK" = camvid ] && cp "$BUNDLE/data/camvid/REENCODED.json" "$RESULTS/"
 tar czf "$OUT_DIR/runs.tgz" -C "$RESULTS" .
 say "packed $(find "$RESULTS" -name result.json | wc -l) results"
 exit "$rc"
