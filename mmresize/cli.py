@@ -79,5 +79,6 @@ def build_runner(cfg: Config) -> Runner:
     """The config's runner; on a GPU with an mmcv built without CUDA ops,
     detectors' nms runs on the CPU (``mmresize.engine.cpu_nms``)."""
     if route_nms_to_cpu():
-        print('mmcv was built without CUDA ops: nms runs on the CPU')
+        print('mmcv was built without CUDA ops: nms runs on the CPU (other '
+              'mmcv ops, e.g. RoIAlign, still need an mmcv built with CUDA)')
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)

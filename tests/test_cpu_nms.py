@@ -7,9 +7,9 @@ import pytest
 import torch
 from mmcv.ops import batched_nms, nms
 
+from mmresize.engine import cpu_nms
 from mmresize.engine.cpu_nms import (
     _CpuNmsExt,
-    mmcv_has_cuda_ops,
     restore_nms,
     route_nms_to_cpu,
 )
@@ -32,11 +32,20 @@ def _random_boxes(n: int, seed: int):
             torch.randint(0, 3, (n, ), generator=g))
 
 
-def test_installed_only_on_a_gpu_whose_mmcv_lacks_cuda_ops():
-    needed = torch.cuda.is_available() and not mmcv_has_cuda_ops()
-    assert route_nms_to_cpu() is needed
-    assert isinstance(NMS_MODULE.ext_module, _CpuNmsExt) is needed
-    restore_nms()
+@pytest.mark.parametrize('cuda,cuda_ops,installed', [
+    (True, False, True),  # a GPU, mmcv without CUDA ops: route
+    (True, True, False),  # a GPU and a CUDA-built mmcv: leave it
+    (False, False, False),  # no GPU: nothing to route
+])
+def test_installed_only_on_a_gpu_whose_mmcv_lacks_cuda_ops(
+        monkeypatch, cuda, cuda_ops, installed):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
+    monkeypatch.setattr(cpu_nms, 'mmcv_has_cuda_ops', lambda: cuda_ops)
+    try:
+        assert route_nms_to_cpu() is installed
+        assert isinstance(NMS_MODULE.ext_module, _CpuNmsExt) is installed
+    finally:
+        restore_nms()
     assert not isinstance(NMS_MODULE.ext_module, _CpuNmsExt)
 
 
@@ -52,10 +61,12 @@ def test_hand_computed_case(forced):
     assert keep.dtype == torch.int64 and keep.device == boxes.device
 
 
-@pytest.mark.parametrize('seed', [0, 1, 2])
-def test_same_boxes_as_mmcv(seed):
+@pytest.mark.parametrize('seed,split_thr', [(0, 10000), (1, 10000),
+                                             (2, 50)])
+def test_same_boxes_as_mmcv(seed, split_thr):
+    # split_thr 50 < 200 boxes: batched_nms's per-class loop
     boxes, scores, labels = _random_boxes(200, seed)
-    cfg = dict(type='nms', iou_threshold=0.45)
+    cfg = dict(type='nms', iou_threshold=0.45, split_thr=split_thr)
     want_dets, want_keep = batched_nms(boxes, scores, labels, cfg)
     route_nms_to_cpu(force=True)
     try:
@@ -74,3 +85,16 @@ def test_idempotent_and_other_ops_untouched(forced):
     restore_nms()
     restore_nms()  # undoing twice is harmless
     assert NMS_MODULE.ext_module is real
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason='needs a GPU: CUDA tensors through the CPU route')
+@pytest.mark.parametrize('score_thr', [0.0, 0.3])
+def test_cuda_boxes_come_back_on_the_gpu(forced, score_thr):
+    boxes, scores, labels = _random_boxes(300, 3)
+    cfg = dict(type='nms', iou_threshold=0.45, score_threshold=score_thr)
+    dets, keep = batched_nms(boxes.cuda(), scores.cuda(), labels.cuda(), cfg)
+    want_dets, want_keep = batched_nms(boxes, scores, labels, cfg)
+    assert keep.device.type == 'cuda' and dets.device.type == 'cuda'
+    assert torch.equal(keep.cpu(), want_keep)
+    assert torch.equal(dets.cpu(), want_dets)

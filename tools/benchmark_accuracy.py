@@ -229,7 +229,7 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
     train_s = time.perf_counter() - start
     host = host_record(jobs)
     if nms_on_cpu:
-        host['nms'] = 'cpu (mmcv without CUDA ops)'
+        host['mmcv_ops'] = 'CPU only: nms routed to the CPU'
     metrics = evaluate(runner, ema=True)
     raw = evaluate(runner, ema=False)
     result = dict(

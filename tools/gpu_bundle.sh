@@ -7,7 +7,8 @@
 #             fallback build (mmcv's setup.py imports pkg_resources)
 #   mmcv/     mmcv 2.1.0's source (always) and, if $MMCV_WHEEL names one,
 #             a wheel built for the target's Python and torch
-#   data/     the datasets of $TASKS (default camvid; camvid, bccd or both):
+#   data/     the datasets of $TASKS (default camvid; camvid or bccd; both
+#             are over the 64 MiB a GPU call carries):
 #             camvid/ with JPEG-re-encoded images (tools/reencode_camvid.py,
 #             quality $JPEG_QUALITY, default 95): the PNGs (123 MB) do not
 #             fit a 64 MiB transfer; the change is recorded in REENCODED.json;
@@ -19,14 +20,18 @@ cd "$(dirname "$0")/.."
 OUT=${1:-.offline}
 PYVER=${PYVER:-3.12}
 DATA=${MMRESIZE_DATA:-../shared/data}
-TASKS=${TASKS:-camvid}
+TASKS=$(echo ${TASKS:-camvid})  # one space between names
 for task in $TASKS; do
     case "$task" in
         camvid|bccd) ;;
         *) echo "TASKS: camvid and/or bccd, got '$task'" >&2; exit 2;;
     esac
 done
-mkdir -p "$OUT/wheels" "$OUT/mmcv"
+mkdir -p "$OUT/wheels" "$OUT/mmcv" "$OUT/data"
+if [ "$(realpath "$OUT/data")" = "$(realpath "$DATA")" ]; then
+    echo "OUT/data is the data folder itself ($DATA): give another OUT" >&2
+    exit 2
+fi
 
 echo "== wheels for CPython $PYVER"
 python3 -m pip download -q --no-deps --only-binary=:all: \
@@ -60,7 +65,7 @@ esac
 case " $TASKS " in
     *" bccd "*)
         echo "== BCCD"
-        rm -rf "$OUT/data/bccd" && mkdir -p "$OUT/data"
+        rm -rf "$OUT/data/bccd"
         cp -r "$DATA/bccd" "$OUT/data/bccd";;
     *) rm -rf "$OUT/data/bccd";;
 esac
@@ -68,3 +73,8 @@ esac
 dirty=$(git status --porcelain -- mmresize tools configs)
 echo "$(git rev-parse HEAD)${dirty:++dirty}" > "$OUT/COMMIT"
 du -sh "$OUT"
+size=$(du -sm "$OUT" | cut -f1)
+if [ "$size" -ge 64 ]; then
+    echo "warning: $size MiB is over the 64 MiB a GPU call carries; bundle" \
+        "one task at a time (TASKS=camvid or TASKS=bccd)" >&2
+fi

@@ -22,7 +22,8 @@
 # ran out with runs still training).
 # The rest of the arguments go to benchmark_accuracy.py (default: the main
 # variants, seeds 0-4). $JOBS (default 11) runs at once; $RUN_SECONDS
-# (default 150): how long one run is expected to take when JOBS share it.
+# (default 150, measured for CamVid; BCCD has no GPU figure yet, so give
+# it a generous one): how long one run is expected to take when JOBS share it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -34,9 +35,9 @@ case "$WINDOW" in
 esac
 BUNDLE=${BUNDLE:-.offline}
 SITE=/tmp/mmresize-site
-RESULTS=/tmp/mmresize-results
 JOBS=${JOBS:-11}
 TASK=${TASK:-camvid}
+RESULTS=/tmp/mmresize-results-$TASK  # one task's runs per runs.tgz
 case "$TASK" in
     camvid) TASK_OPTIONS="train_dataloader.dataset.img_suffix=.jpg
         val_dataloader.dataset.img_suffix=.jpg
@@ -103,7 +104,9 @@ for log in /tmp/mmresize-work/*/*/seed*/log.txt; do
     mkdir -p "$dest" && tail -c 20000 "$log" > "$dest/log.txt"
 done
 cp "$BUNDLE/COMMIT" "$RESULTS/"
-[ "$TASK" = camvid ] && cp "$BUNDLE/data/camvid/REENCODED.json" "$RESULTS/"
+if [ "$TASK" = camvid ]; then
+    cp "$BUNDLE/data/camvid/REENCODED.json" "$RESULTS/"
+fi
 tar czf "$OUT_DIR/runs.tgz" -C "$RESULTS" .
 say "packed $(find "$RESULTS" -name result.json | wc -l) results"
 exit "$rc"

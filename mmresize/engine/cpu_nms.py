@@ -8,7 +8,11 @@ kernel, so a detector trained on the GPU fails at its first prediction.
 :func:`route_nms_to_cpu` wraps that one entry point: boxes and scores go to
 the CPU, mmcv's own CPU kernel keeps the same boxes (same greedy algorithm,
 same ``iou_threshold`` and ``offset``), and the kept indices come back to the
-boxes' device. Everything else of mmcv is left as it is.
+boxes' device. Everything else of mmcv is left as it is: a detector that
+needs another compiled op on the GPU (``RoIAlign`` in the Light-Head R-CNN
+configs, deformable convolutions) still needs an mmcv built with CUDA. Like
+the CPU kernel, the route takes float32 boxes; against a CUDA-built mmcv the
+kept boxes can differ only on exactly tied scores or IoUs at the threshold.
 """
 import importlib
 from types import ModuleType
