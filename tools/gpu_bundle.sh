@@ -4,7 +4,8 @@
 #   wheels/   mmengine, mmsegmentation, mmdet and the small packages they
 #             import that a CUDA/PyTorch image usually lacks, for CPython
 #             $PYVER (default 3.12) on x86-64; setuptools < 82 for the
-#             fallback build (mmcv's setup.py imports pkg_resources)
+#             fallback build (mmcv's setup.py imports pkg_resources); pytest
+#             for the tests that need a GPU
 #   mmcv/     mmcv 2.1.0's source (always) and, if $MMCV_WHEEL names one,
 #             a wheel built for the target's Python and torch
 #   data/     the datasets of $TASKS (default camvid; camvid or bccd; both
@@ -40,7 +41,8 @@ python3 -m pip download -q --no-deps --only-binary=:all: \
     --platform manylinux2014_x86_64 --platform any -d "$OUT/wheels" \
     mmengine==0.10.7 mmsegmentation==1.2.2 mmdet==3.3.0 addict==2.4.0 \
     yapf==0.43.0 platformdirs termcolor prettytable wcwidth ftfy \
-    pycocotools shapely terminaltables 'setuptools>=77,<82'
+    pycocotools shapely terminaltables 'setuptools>=77,<82' \
+    pytest pluggy iniconfig packaging
 
 echo "== mmcv 2.1.0"
 python3 -m pip download -q --no-deps --no-binary :all: --no-build-isolation \

@@ -11,11 +11,13 @@
 #    else its compiled ops built for the CPU from source (mmseg imports
 #    mmcv.ops at import time; DeepLabv3+ runs no mmcv op on the GPU, and the
 #    detectors' nms then runs on the CPU: mmresize/engine/cpu_nms.py);
-# 3. runs tools/benchmark_accuracy.py for $TASK (default camvid: the
+# 3. for bccd, runs tests/test_cpu_nms.py first (its CUDA test needs the
+#    GPU); runs tools/benchmark_accuracy.py for $TASK (default camvid: the
 #    re-encoded CamVid, img_suffix .jpg; bccd: BCCD as it is) with $JOBS
 #    runs sharing the GPU, starting no run that is not
 #    expected to finish inside the window; finished runs are kept in
-#    /tmp/mmresize-results, so a second call on the same machine resumes;
+#    /tmp/mmresize-results-$TASK, so a second call on the same machine
+#    resumes;
 # 4. packs every result (the logs of unfinished runs and the bundle's COMMIT
 #    beside them) into OUT_DIR/runs.tgz.
 # Exits with the matrix's status (non-zero when a run failed or the window
@@ -80,6 +82,13 @@ if ! mmcv_ok 2>/dev/null; then
     fi
 fi
 say "mmcv ready"
+
+if [ "$TASK" = bccd ]; then  # the nms route's CUDA test, before any run
+    python3 -m pytest -q -p no:cacheprovider tests/test_cpu_nms.py || {
+        say "tests/test_cpu_nms.py failed on this GPU: no BCCD run started"
+        exit 4; }
+    say "tests/test_cpu_nms.py passed"
+fi
 
 left=$(( WINDOW - $(elapsed) - 20 ))
 if [ "$left" -le "$RUN_SECONDS" ]; then
