@@ -80,7 +80,7 @@ setup(
         'scipy',
         'setuptools>=77,<82',
     ],
-    extras_require={'tests': ['pytest>=7', 'ruff'],
+    extras_require={'tests': ['pytest>=7.3', 'ruff'],
                     'deploy': ['onnx>=1.16', 'onnxruntime>=1.18',
                                'onnxscript>=0.2']},
     license='Apache-2.0',
