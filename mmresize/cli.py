@@ -10,6 +10,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmresize.engine.cpu_nms import route_nms_to_cpu
+from mmresize.engine.visualizers import release_visualizers
 from mmresize.preflight import point_data_root, preflight
 from mmresize.resizers.checkpoint import trust_local_checkpoints
 
@@ -77,7 +78,10 @@ def stop_unless_ready(cfg: Config, args: argparse.Namespace, action: str,
 
 def build_runner(cfg: Config) -> Runner:
     """The config's runner; on a GPU with an mmcv built without CUDA ops,
-    detectors' nms runs on the CPU (``mmresize.engine.cpu_nms``)."""
+    detectors' nms runs on the CPU (``mmresize.engine.cpu_nms``). A runner
+    built earlier in the process does not lend it its visualizer
+    (``mmresize.engine.visualizers``)."""
+    release_visualizers()
     if route_nms_to_cpu():
         print('mmcv was built without CUDA ops: nms runs on the CPU (other '
               'mmcv ops, e.g. RoIAlign, still need an mmcv built with CUDA)')

@@ -56,6 +56,10 @@ def test_demo_runs_end_to_end(tmp_path):
     assert '| DownsizeNet | 2 | ' in table
     assert f'| {sum(gains) / 2:+.2f} [' in table
     assert cv2.imread(str(tmp_path / 'demo.png')) is not None
+    # each run's visualizer writes under its own work dir, not the first's
+    for run_dir in (tmp_path / v / f'seed{s}' for v in metrics
+                    for s in ('0', '1')):
+        assert list(run_dir.glob('*/vis_data/config.py')), run_dir
     resizer = torch.load(tmp_path / 'downsizenet_resizer.pth',
                          weights_only=False)
     assert resizer['meta']['mmresize_resizer']['type'] == 'DownsizeNet'

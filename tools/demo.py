@@ -207,6 +207,7 @@ def main() -> None:
     args = parser.parse_args()
     from mmengine.runner import Runner
 
+    from mmresize.engine.visualizers import release_visualizers
     from mmresize.resizers.checkpoint import trust_local_checkpoints
     from mmresize.transfer import extract, save_atomic
     trust_local_checkpoints()
@@ -225,6 +226,7 @@ def main() -> None:
             cfg = build_cfg(data_root, variant, args.iters,
                             osp.join(args.work_dir, variant, f'seed{seed}'),
                             seed)
+            release_visualizers()  # its vis_data under its own work dir
             runner = Runner.from_cfg(cfg)
             runner.train()
             result = {k: float(v) for k, v in runner.test().items()}
