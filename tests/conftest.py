@@ -1,4 +1,5 @@
-"""Suite-wide setup: every test builds its runners afresh."""
+"""Suite-wide setup: no test inherits a visualizer an earlier test's runner
+registered."""
 import pytest
 
 from mmresize.engine.visualizers import release_visualizers

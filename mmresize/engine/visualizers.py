@@ -30,7 +30,10 @@ def release_visualizers() -> None:
     Call before building a runner when an earlier runner of the same process
     may still be registered. Runners already built keep the visualizer they
     hold; only the lookup by name (``get_instance``,
-    ``get_current_instance``) starts afresh.
+    ``get_current_instance``) starts afresh: until the next one is built,
+    ``get_current_instance`` raises. The forgotten instances are not closed
+    (``LocalVisBackend`` has nothing to close; a TensorBoard or W&B backend
+    stays open until its runner closes it).
     """
     for cls in _visualizer_classes():
         cls._instance_dict.clear()
