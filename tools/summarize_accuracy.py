@@ -180,26 +180,24 @@ def plot(summary: Dict[str, dict], task: str, path: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    shown = 0
+    fig, ax = plt.subplots(figsize=(8, 4))
     for variant, s in summary.items():
         gain = s['gain']
         if variant == BASELINE or gain['mean'] is None:
             continue
-        x = 100 * s['resizer_share']['mean']
         interval = gain['interval']
         err = 0 if interval is None else interval['half_width']
-        ax.errorbar(x, gain['mean'], yerr=err, fmt='o', capsize=3)
-        # labels alternately above and below: neighbours do not overlap
-        ax.annotate(f'{variant} ({len(gain["seeds"])})', (x, gain['mean']),
-                    textcoords='offset points',
-                    xytext=(5, 5 if shown % 2 == 0 else -12), fontsize=7)
-        shown += 1
+        # named in the legend: labels beside points overlap where the
+        # resizers cost about the same
+        ax.errorbar(100 * s['resizer_share']['mean'], gain['mean'],
+                    yerr=err, fmt='o', capsize=3,
+                    label=f'{variant} ({len(gain["seeds"])} seeds)')
     ax.axhline(0, color='grey', lw=0.8)
     ax.set_xlabel('resizer share of a training step (%)')
     ax.set_ylabel(f'{TASKS[task]["metric"]} gain over bilinear (paired)')
-    ax.set_title(f'{task}: paired gain, 95% CI (seeds in brackets) vs '
-                 'overhead', fontsize=9)
+    ax.set_title(f'{task}: paired gain, 95% CI, vs overhead', fontsize=9)
+    ax.legend(loc='upper left', bbox_to_anchor=(1.02, 1), fontsize=7,
+              frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
