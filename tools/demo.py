@@ -205,9 +205,7 @@ def main() -> None:
     parser.add_argument('--iters', type=int, default=400)
     parser.add_argument('--seeds', nargs='+', type=int, default=[0])
     args = parser.parse_args()
-    from mmengine.runner import Runner
-
-    from mmresize.engine.visualizers import release_visualizers
+    from mmresize.cli import build_runner
     from mmresize.resizers.checkpoint import trust_local_checkpoints
     from mmresize.transfer import extract, save_atomic
     trust_local_checkpoints()
@@ -226,8 +224,7 @@ def main() -> None:
             cfg = build_cfg(data_root, variant, args.iters,
                             osp.join(args.work_dir, variant, f'seed{seed}'),
                             seed)
-            release_visualizers()  # its vis_data under its own work dir
-            runner = Runner.from_cfg(cfg)
+            runner = build_runner(cfg)  # its own visualizer, work dir
             runner.train()
             result = {k: float(v) for k, v in runner.test().items()}
             metrics[variant][seed] = result

@@ -4,10 +4,11 @@ mmengine keeps visualizers as process-wide named instances (``ManagerMixin``)
 and its registry builds them with ``get_instance``, which returns the
 existing instance of that name. The mmdet and mmseg configs all name theirs
 ``'visualizer'``, so every runner built after the first in the same process
-(``tools/demo.py``'s runs, a test suite) reuses the first run's visualizer:
-its config copy and scalars land in the first run's ``vis_data`` folder, and
-once that folder is gone (a finished test's temp dir) building the next
-runner fails with ``FileNotFoundError`` on ``vis_data/config.py``.
+with the same visualizer type (``tools/demo.py``'s runs, a test suite)
+reuses the first run's visualizer: its config copy and scalars land in the
+first run's ``vis_data`` folder, and once that folder is gone (a finished
+test's temp dir) building the next runner fails with ``FileNotFoundError``
+on ``vis_data/config.py``.
 :func:`release_visualizers` forgets those instances, so the next runner
 builds its own, under its own work dir.
 """
@@ -30,8 +31,9 @@ def release_visualizers() -> None:
     Call before building a runner when an earlier runner of the same process
     may still be registered. Runners already built keep the visualizer they
     hold; only the lookup by name (``get_instance``,
-    ``get_current_instance``) starts afresh: until the next one is built,
-    ``get_current_instance`` raises. The forgotten instances are not closed
+    ``get_current_instance``) starts afresh. Until the next one is built,
+    do not call ``get_current_instance``: it raises, and in mmengine 0.10.7
+    leaves its process-wide lock held. The forgotten instances are not closed
     (``LocalVisBackend`` has nothing to close; a TensorBoard or W&B backend
     stays open until its runner closes it).
     """
