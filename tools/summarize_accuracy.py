@@ -26,6 +26,7 @@ from mmresize.catalogue import ALL_VARIANTS, TASKS  # noqa: E402
 from mmresize.evaluation.paired import mean_std, paired_gain  # noqa: E402
 
 BASELINE = 'bilinear'
+MARKERS = 'osD^vP<>'  # one per variant in the plot, in summary order
 
 
 def load_results(folder: str) -> List[dict]:
@@ -181,23 +182,27 @@ def plot(summary: Dict[str, dict], task: str, path: str) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(8, 4))
+    shown = 0
     for variant, s in summary.items():
         gain = s['gain']
         if variant == BASELINE or gain['mean'] is None:
             continue
         interval = gain['interval']
         err = 0 if interval is None else interval['half_width']
-        # named in the legend: labels beside points overlap where the
-        # resizers cost about the same
+        seeds = len(gain['seeds'])
+        # named in a legend, each with its own marker: labels beside the
+        # points overlap where resizers cost about the same
         ax.errorbar(100 * s['resizer_share']['mean'], gain['mean'],
-                    yerr=err, fmt='o', capsize=3,
-                    label=f'{variant} ({len(gain["seeds"])} seeds)')
+                    yerr=err, fmt=MARKERS[shown % len(MARKERS)], capsize=3,
+                    label=f'{variant} ({seeds} seed{"s" * (seeds != 1)})')
+        shown += 1
     ax.axhline(0, color='grey', lw=0.8)
     ax.set_xlabel('resizer share of a training step (%)')
     ax.set_ylabel(f'{TASKS[task]["metric"]} gain over bilinear (paired)')
     ax.set_title(f'{task}: paired gain, 95% CI, vs overhead', fontsize=9)
-    ax.legend(loc='upper left', bbox_to_anchor=(1.02, 1), fontsize=7,
-              frameon=False)
+    if shown:
+        ax.legend(loc='upper left', bbox_to_anchor=(1.02, 1), fontsize=7,
+                  frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
