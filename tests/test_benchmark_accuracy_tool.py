@@ -16,6 +16,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmresize.evaluation.paired import mean_std, paired_gain, t_interval, verdict
+from tests import real_data
 from tests.data_factory import make_voc_segmentation
 from tests.tiny_runner import tiny_config
 
@@ -208,11 +209,8 @@ def test_lr10_variant_multiplies_only_the_resizer_lr(tool, tmp_path):
 
 
 def test_drift_from_bilinear_on_real_images(tool, tmp_path, monkeypatch):
-    shared = osp.join(ROOT, '..', 'shared', 'data')
-    if not osp.isdir(osp.join(shared, 'camvid')):
-        pytest.skip(f'{shared}/camvid absent: the real datasets ship only '
-                    'with the development machines (see shared/data)')
-    monkeypatch.setenv('MMRESIZE_DATA', shared)
+    real_data.require('camvid')
+    monkeypatch.setenv('MMRESIZE_DATA', real_data.data_root())
     from mmresize.resizers import DownsizeNet
     start = DownsizeNet(init='near_bilinear')  # the 'DownsizeNet' variant
     checkpoint = str(tmp_path / 'start.pth')

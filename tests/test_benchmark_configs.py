@@ -1,5 +1,5 @@
-"""The real-data benchmark configs: missing data is explained; with
-../shared/data present they train and test a step on the real images."""
+"""The real-data benchmark configs: missing data is explained; with the
+real data present (tests/real_data.py) they train and test a step on it."""
 import os
 import os.path as osp
 
@@ -8,6 +8,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
+
+from tests import real_data
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {  # name -> (config, dataset folder)
@@ -23,7 +25,6 @@ CONFIGS = {  # name -> (config, dataset folder)
 def config_path(name: str) -> str:
     return osp.join(ROOT, 'configs', 'benchmarks', CONFIGS[name][0])
 
-SHARED = osp.join(ROOT, '..', 'shared', 'data')
 
 
 @pytest.mark.parametrize('task', list(CONFIGS))
@@ -41,10 +42,8 @@ def test_missing_data_says_where_it_goes(task, tmp_path, monkeypatch):
 @pytest.mark.parametrize('task', list(CONFIGS))
 def test_real_data_step(task, tmp_path, monkeypatch):
     data = CONFIGS[task][1]
-    if not osp.isdir(osp.join(SHARED, data)):
-        pytest.skip(f'{SHARED}/{data} absent: the real datasets ship only '
-                    'with the development machines (see shared/data)')
-    monkeypatch.setenv('MMRESIZE_DATA', SHARED)
+    real_data.require(data)
+    monkeypatch.setenv('MMRESIZE_DATA', real_data.data_root())
     cfg = Config.fromfile(config_path(task))
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg.max_iters = 1

@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 
 from mmresize.resizers import DownsizeNet
+from tests import real_data
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CAMVID = osp.join(ROOT, '..', 'shared', 'data', 'camvid', 'train')
 SIZE = (18, 24)  # 0.3x of the 60 x 80 crops
 # Largest final loss allowed, as a fraction of bilinear's. Measured
 # (near_bilinear / random): area 0.27 / 0.20 on CamVid, 0.12 / 0.07
@@ -30,11 +30,9 @@ STARTS = [dict(init='near_bilinear'), dict(init='random')]
 
 def camvid_crops(count: int = 8) -> torch.Tensor:
     import cv2
-    files = sorted(glob.glob(osp.join(CAMVID, '*.png')))
-    if not files:
-        pytest.skip(f'{CAMVID} absent: the real datasets ship only with the '
-                    'development machines (see shared/data); the procedural '
-                    'case still runs')
+    files = sorted(glob.glob(osp.join(real_data.require('camvid', 'train'),
+                                      '*.png')))
+    assert files, 'no CamVid training images (*.png) found'
     rng = np.random.default_rng(0)
     crops = []
     for path in rng.choice(files, count, replace=False):
