@@ -3,7 +3,8 @@ registries on import::
 
     custom_imports = dict(imports=['mmresize.det'], allow_failed_imports=False)
 
-The resizers and the ``EfficientNetLite`` backbone (scope ``mmresize``), ``DownsizeDetDataPreprocessor``,
+The resizers and the ``EfficientNetLite`` backbone (scope ``mmresize``),
+``DownsizeDetDataPreprocessor``,
 ``RefineDetHead``, Light-Head R-CNN's modules, ``BCCDDataset``, ``DropInvalidBoxes``,
 ``PerClassVOCMetric`` and the training machinery of ``mmresize.engine``.
 """
@@ -23,7 +24,7 @@ from mmresize.models.refinedet_head import RefineDetHead
 from mmresize.preprocessors.det_preprocessor import DownsizeDetDataPreprocessor
 
 __all__ = [
-    'EfficientNetLite',     'BCCDDataset', 'DownsizeDetDataPreprocessor', 'DropInvalidBoxes',
-    'LevelRPNHead', 'LightHeadNeck', 'LightHeadRCNN', 'PSRoIExtractor',
-    'PerClassVOCMetric', 'RefineDetHead'
+    'EfficientNetLite', 'BCCDDataset', 'DownsizeDetDataPreprocessor',
+    'DropInvalidBoxes', 'LevelRPNHead', 'LightHeadNeck', 'LightHeadRCNN',
+    'PSRoIExtractor', 'PerClassVOCMetric', 'RefineDetHead'
 ]

@@ -3,7 +3,8 @@ mmseg's registries on import::
 
     custom_imports = dict(imports=['mmresize.seg'], allow_failed_imports=False)
 
-The resizers and the ``EfficientNetLite`` backbone (scope ``mmresize``), ``DownsizeSegDataPreProcessor``,
+The resizers and the ``EfficientNetLite`` backbone (scope ``mmresize``),
+``DownsizeSegDataPreProcessor``,
 ``CamVidDataset``, ``PerClassIoUMetric``, SPNet's ``SPHead`` and the
 training machinery of ``mmresize.engine``.
 """
@@ -16,6 +17,6 @@ from mmresize.models.sp_head import SPHead
 from mmresize.preprocessors.seg_preprocessor import DownsizeSegDataPreProcessor
 
 __all__ = [
-    'EfficientNetLite',     'CamVidDataset', 'DownsizeSegDataPreProcessor', 'PerClassIoUMetric',
-    'SPHead'
+    'EfficientNetLite', 'CamVidDataset', 'DownsizeSegDataPreProcessor',
+    'PerClassIoUMetric', 'SPHead'
 ]
