@@ -167,6 +167,7 @@ def metrics_table(metrics: dict) -> str:
     """Markdown: per seed, then mean ± std and the paired gain over
     bilinear with its 95% t-interval and verdict. ``metrics``: variant ->
     seed -> mmseg metrics."""
+    from mmresize.benchmark.report import gain_cell, mean_cell
     from mmresize.evaluation.paired import mean_std, paired_gain
     head = '| resizer | seed | mIoU | ' + ' | '.join(CLASSES) + ' |'
     rule = '|---|---|---:|' + '---:|' * len(CLASSES)
@@ -182,19 +183,14 @@ def metrics_table(metrics: dict) -> str:
     base = {s: m['mIoU'] for s, m in metrics['bilinear'].items()}
     for variant, by_seed in metrics.items():
         miou = {s: m['mIoU'] for s, m in by_seed.items()}
-        ms = mean_std(list(miou.values()))
         gain = paired_gain(miou, base)
-        cell, verdict = '', ''
-        if variant != 'bilinear':
-            interval = gain['interval']
-            cell = f'{gain["mean"]:+.2f}' + ('' if interval is None else
-                                             f' [{interval["low"]:+.2f}, '
-                                             f'{interval["high"]:+.2f}]')
-            verdict = gain['verdict']
+        is_base = variant == 'bilinear'
+        ms = mean_std(list(miou.values()))
         lines.append(
-            f'| {variant} | {len(miou)} | {ms["mean"]:.2f} ± {ms["std"]:.2f} '
-            f'| {cell} | {verdict} | ' + ' | '.join(
-                f'{mean_std([m["IoU." + c] for m in by_seed.values()])["mean"]:.2f}'
+            f'| {variant} | {len(miou)} | {mean_cell(ms, std=True)} '
+            f'| {"" if is_base else gain_cell(gain)} | '
+            f'{"" if is_base else gain["verdict"]} | ' + ' | '.join(
+                mean_cell(mean_std([m["IoU." + c] for m in by_seed.values()]))
                 for c in CLASSES) + ' |')
     return '\n'.join(lines) + '\n'
 
