@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Run the accuracy matrix of one task on an offline GPU machine, inside a
-# fixed time window, from the folder tools/gpu_bundle.sh made (.offline/,
+# The project's own device-session driver (see .ci/device/README.md): runs
+# the accuracy matrix of one task on the sandbox's GPU machine, inside a
+# fixed time window, from the folder .ci/device/bundle.sh made (.offline/,
 # with that task's data: TASKS=... there).
 #
-#   [TASK=camvid|bccd] bash tools/gpu_matrix.sh WINDOW_SECONDS OUT_DIR \
+#   [TASK=camvid|bccd] bash .ci/device/gpu_matrix.sh WINDOW_SECONDS OUT_DIR \
 #       [benchmark_accuracy args]
 #
 # 1. installs the bundle's wheels into /tmp/mmresize-site (nothing fetched);
@@ -27,7 +28,7 @@
 # (default 150, measured for CamVid; BCCD has no GPU figure yet, so give
 # it a generous one): how long one run is expected to take when JOBS share it.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 T0=$(date +%s)
 WINDOW=${1:?window in seconds}
 OUT_DIR=${2:?output folder}
