@@ -96,6 +96,8 @@ def main() -> None:
         if osp.isdir(folder):
             try:
                 print(write_summary(folder))
+            except FileNotFoundError:
+                print(f'{folder}: no finished run to summarise yet')
             except MismatchedRuns as err:
                 sys.exit(f'{folder}: {err}')
     if failed:
