@@ -11,7 +11,8 @@
 - ``report``: loading results (legacy names translated), refusing to pair
   mismatched runs, summaries, the one gain/CI formatter, tables and plot;
 - ``memory`` and ``speed``: peak memory of one call, the resizer speed
-  table.
+  table;
+- ``demo``: the synthetic-data demo (paired, bilinear against DownsizeNet).
 
 Nothing is imported here: ``python -m mmresize.benchmark.matrix`` (a run's
 child process) and the framework-free modules stay light.
