@@ -1,7 +1,8 @@
 """The one catalogue of resizer variants and real-data benchmark tasks that
-the tools share (``tools/benchmark_accuracy.py``,
+``mmresize.benchmark`` and its tools share (``tools/benchmark_accuracy.py``,
 ``tools/summarize_accuracy.py``, ``tools/benchmark_resizers.py``,
-``tools/demo.py``). Plain dicts: importing this imports no framework.
+``tools/demo.py``), with the map that reads results recorded under the
+first variant names. Plain dicts: importing this imports no framework.
 """
 from typing import Dict, Tuple
 
