@@ -1,30 +1,32 @@
 """The one catalogue of resizer variants and real-data benchmark tasks that
-the tools share (``tools/benchmark_accuracy.py``,
+``mmresize.benchmark`` and its tools share (``tools/benchmark_accuracy.py``,
 ``tools/summarize_accuracy.py``, ``tools/benchmark_resizers.py``,
-``tools/demo.py``). Plain dicts: importing this imports no framework.
+``tools/demo.py``), with the map that reads results recorded under the
+first variant names. Plain dicts: importing this imports no framework.
 """
 from typing import Dict, Tuple
 
-# name -> resizer config, in the order tables list them.
+# name -> resizer config, in the order tables list them. 'DownsizeNet' is
+# the default ``DownsizeNet()`` (the paper's random start, docs/method.md);
+# the '-nearbil' variants start near bilinear (``init='near_bilinear'``).
 VARIANTS: Dict[str, dict] = {
     'bilinear': dict(type='mmresize.InterpolateResizer', mode='bilinear'),
     'area': dict(type='mmresize.InterpolateResizer', mode='area'),
     'bilinear-aa': dict(type='mmresize.InterpolateResizer', mode='bilinear',
                         antialias=True),
-    # 'DownsizeNet' and its ablations are the near-bilinear start, named
-    # before the default became the paper's random start (the paired study
-    # that decided it ran them under these names); 'DownsizeNet-random' is
-    # the default start.
-    'DownsizeNet': dict(type='mmresize.DownsizeNet', init='near_bilinear'),
-    'DownsizeNet-random': dict(type='mmresize.DownsizeNet', init='random'),
-    'DownsizeNet-16nb': dict(type='mmresize.DownsizeNet', kernel='bicubic',
-                             init='near_bilinear'),
-    'DownsizeNet-3conv': dict(type='mmresize.DownsizeNet', num_convs=3,
-                              init='near_bilinear'),
-    'DownsizeNet-4conv': dict(type='mmresize.DownsizeNet', num_convs=4,
-                              init='near_bilinear'),
-    'DownsizeNet-sigmoid': dict(type='mmresize.DownsizeNet',
-                                coef_act='sigmoid', init='near_bilinear'),
+    'DownsizeNet': dict(type='mmresize.DownsizeNet'),
+    'DownsizeNet-nearbil': dict(type='mmresize.DownsizeNet',
+                                init='near_bilinear'),
+    'DownsizeNet-16nb': dict(type='mmresize.DownsizeNet', kernel='bicubic'),
+    'DownsizeNet-nearbil-16nb': dict(type='mmresize.DownsizeNet',
+                                     kernel='bicubic', init='near_bilinear'),
+    'DownsizeNet-nearbil-3conv': dict(type='mmresize.DownsizeNet',
+                                      num_convs=3, init='near_bilinear'),
+    'DownsizeNet-nearbil-4conv': dict(type='mmresize.DownsizeNet',
+                                      num_convs=4, init='near_bilinear'),
+    'DownsizeNet-nearbil-sigmoid': dict(type='mmresize.DownsizeNet',
+                                        coef_act='sigmoid',
+                                        init='near_bilinear'),
     'LearnableResizer': dict(type='mmresize.LearnableResizer'),
     'MullerResizer': dict(type='mmresize.MullerResizer'),
 }
@@ -32,7 +34,7 @@ VARIANTS: Dict[str, dict] = {
 # Variants that change how the resizer trains, not the resizer: name ->
 # (resizer variant, config options merged over the task's config).
 TRAINING_VARIANTS: Dict[str, Tuple[str, dict]] = {
-    'DownsizeNet-lr10': ('DownsizeNet', {
+    'DownsizeNet-nearbil-lr10': ('DownsizeNet-nearbil', {
         'optim_wrapper.paramwise_cfg': dict(custom_keys={
             'data_preprocessor.resizer': dict(lr_mult=10.0)})}),
 }
@@ -40,8 +42,23 @@ TRAINING_VARIANTS: Dict[str, Tuple[str, dict]] = {
 ALL_VARIANTS = list(VARIANTS) + list(TRAINING_VARIANTS)
 
 # The matrix of the paired study (README, "Accuracy on real images").
-MAIN_VARIANTS = ['bilinear', 'area', 'DownsizeNet', 'DownsizeNet-random',
-                 'DownsizeNet-16nb', 'LearnableResizer', 'MullerResizer']
+MAIN_VARIANTS = ['bilinear', 'area', 'DownsizeNet', 'DownsizeNet-nearbil',
+                 'DownsizeNet-nearbil-16nb', 'LearnableResizer',
+                 'MullerResizer']
+
+# The naming scheme of the variants above; result records carry it
+# (``"naming": 2``). Records without it used the first names, read through
+# LEGACY_NAMES (first name -> name now); names not listed are unchanged.
+NAMING = 2
+LEGACY_NAMES: Dict[str, str] = {
+    'DownsizeNet': 'DownsizeNet-nearbil',
+    'DownsizeNet-random': 'DownsizeNet',
+    'DownsizeNet-16nb': 'DownsizeNet-nearbil-16nb',
+    'DownsizeNet-3conv': 'DownsizeNet-nearbil-3conv',
+    'DownsizeNet-4conv': 'DownsizeNet-nearbil-4conv',
+    'DownsizeNet-sigmoid': 'DownsizeNet-nearbil-sigmoid',
+    'DownsizeNet-lr10': 'DownsizeNet-nearbil-lr10',
+}
 
 _CAMVID = dict(metric='mIoU', per_class='IoU.',
                thin=['Pole', 'SignSymbol', 'Fence', 'Pedestrian',
@@ -70,6 +87,17 @@ TASKS: Dict[str, dict] = {
     'camvid-spnet': dict(
         _CAMVID, config='configs/benchmarks/camvid_spnet_r18_os16.py'),
 }
+
+
+def current_name(variant: str, naming: int = NAMING) -> str:
+    """The name now of a variant named under scheme ``naming`` (1: the
+    first names, records without a ``naming`` field)."""
+    if naming == NAMING:
+        return variant
+    if naming == 1:
+        return LEGACY_NAMES.get(variant, variant)
+    raise ValueError(f'unknown variant naming {naming!r}: this mmresize '
+                     f'knows 1 and {NAMING}; update mmresize to read it')
 
 
 def resizer_config(variant: str) -> dict:

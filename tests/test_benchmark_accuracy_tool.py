@@ -1,8 +1,8 @@
-"""tools/benchmark_accuracy.py and tools/summarize_accuracy.py: the paired
-matrix is queued seed by seed and resumes, the EMA and raw weights are what
-their metrics say, and results on disk become paired gains with t-intervals
-and verdicts computed as by hand."""
-import importlib.util
+"""mmresize.benchmark (behind tools/benchmark_accuracy.py and
+tools/summarize_accuracy.py): the paired matrix is queued seed by seed and
+resumes, the EMA and raw weights are what their metrics say, and results on
+disk become paired gains with t-intervals and verdicts computed as by
+hand."""
 import itertools
 import json
 import math
@@ -15,6 +15,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from mmresize.benchmark import matrix, measure, provenance, report
 from mmresize.evaluation.paired import mean_std, paired_gain, t_interval, verdict
 from tests import real_data
 from tests.data_factory import make_voc_segmentation
@@ -23,24 +24,6 @@ from tests.tiny_runner import tiny_config
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # Student's t quantiles (two-sided 95%), from tables
 T_975 = {1: 12.7062047, 2: 4.30265273, 4: 2.77644511}
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope='module')
-def tool():
-    return load_tool('benchmark_accuracy')
-
-
-@pytest.fixture(scope='module')
-def summary_tool():
-    return load_tool('summarize_accuracy')
 
 
 def test_t_interval_by_hand():
@@ -64,7 +47,9 @@ def test_t_interval_by_hand():
 
 
 def write_result(work, variant, seed, mAP, platelets, raw_mAP=None,
-                 load=1.0):
+                 load=1.0, **fields):
+    """A result.json as the matrix writes it (current names: naming 2);
+    ``fields`` override or add record fields."""
     out = osp.join(work, 'bccd_0.3x_50it', variant, f'seed{seed}')
     os.makedirs(out, exist_ok=True)
 
@@ -77,22 +62,22 @@ def write_result(work, variant, seed, mAP, platelets, raw_mAP=None,
                        resizer_share=0.1, metrics=metrics(mAP),
                        metrics_raw=metrics(raw_mAP or mAP), drift=seed,
                        host=dict(cpus=2, threads=1, parallel_runs=2,
-                                 loadavg_at_end=[load, load, load])), f)
+                                 loadavg_at_end=[load, load, load]),
+                       naming=2, **fields), f)
 
 
-def test_runs_on_disk_are_summarised_with_paired_intervals(summary_tool,
-                                                           tmp_path):
+def test_runs_on_disk_are_summarised_with_paired_intervals(tmp_path):
     for seed, (base, learned) in enumerate([(0.40, 0.43), (0.50, 0.525),
                                             (0.45, 0.47)]):
         write_result(tmp_path, 'bilinear', seed, base, 10.0 * (seed + 1))
         write_result(tmp_path, 'DownsizeNet', seed, learned, 20.0,
                      raw_mAP=base - 0.01, load=3.5 if seed == 2 else 2.0)
     folder = osp.join(str(tmp_path), 'bccd_0.3x_50it')
-    results = summary_tool.load_results(folder)
+    results = report.load_results(folder)
     assert [(r['variant'], r['seed']) for r in results] == [
         ('bilinear', 0), ('bilinear', 1), ('bilinear', 2),
         ('DownsizeNet', 0), ('DownsizeNet', 1), ('DownsizeNet', 2)]
-    summary = summary_tool.summarise(results, 'bccd')
+    summary = report.summarise(results, 'bccd')
     # mAP fractions are shown as percent; per-class AP is percent already
     assert summary['bilinear']['metric']['mean'] == pytest.approx(45.0)
     assert summary['bilinear']['metric']['std'] == pytest.approx(5.0)
@@ -104,7 +89,7 @@ def test_runs_on_disk_are_summarised_with_paired_intervals(summary_tool,
     assert gain['verdict'] == 'better'
     assert summary['DownsizeNet']['gain_raw']['verdict'] == 'worse'
     assert summary['DownsizeNet']['shared_cpu_seeds'] == [2]
-    table = summary_tool.write_summary(folder)
+    table = report.write_summary(folder)
     assert (f'| DownsizeNet | 3 | 47.50 ± 4.77 | +2.50 [{2.5 - half:+.2f}, '
             f'{2.5 + half:+.2f}] | better | -1.00 [-1.00, -1.00] | worse | '
             '20.0 | 10 | 10.0% | 1.00 | 2 |') in table
@@ -112,8 +97,7 @@ def test_runs_on_disk_are_summarised_with_paired_intervals(summary_tool,
         assert osp.getsize(osp.join(folder, name)) > 100
 
 
-def test_summary_without_paired_seeds_or_per_class_scores(summary_tool,
-                                                          tmp_path):
+def test_summary_without_paired_seeds_or_per_class_scores(tmp_path):
     """A variant whose seeds bilinear lacks, and a run without per-class
     scores, give '-' cells and an n/a verdict, not a crash; the table lists
     the runs' code commits ('not recorded' for runs that had none)."""
@@ -127,32 +111,32 @@ def test_summary_without_paired_seeds_or_per_class_scores(summary_tool,
     run['code'] = 'abc123'
     with open(path, 'w') as f:
         json.dump(run, f)
-    summary = summary_tool.summarise(summary_tool.load_results(folder),
+    summary = report.summarise(report.load_results(folder),
                                      'bccd')
     assert summary['area']['gain']['seeds'] == []
     assert summary['area']['gain']['mean'] is None
     assert summary['area']['thin']['Platelets'] == dict(mean=None, std=None)
-    table = summary_tool.write_summary(folder)
+    table = report.write_summary(folder)
     assert ('| area | 1 | 30.00 ± 0.00 |  | n/a (fewer than 2 paired seeds) '
             '|  | n/a (fewer than 2 paired seeds) | - | 12 |') in table
     assert 'Code (git commit) of these runs: abc123, not recorded' in table
 
 
-def test_code_version_names_this_checkout(tool):
+def test_code_version_names_this_checkout():
     import subprocess
     head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT,
                           capture_output=True, text=True)
     if head.returncode != 0:
         pytest.skip('not a git checkout: code_version returns None')
-    assert tool.code_version().split('+')[0] == head.stdout.strip()
+    assert provenance.code_version().split('+')[0] == head.stdout.strip()
 
 
-def test_queue_is_seed_major_and_skips_finished_runs(tool, tmp_path):
+def test_queue_is_seed_major_and_skips_finished_runs(tmp_path):
     work = str(tmp_path)
-    done = tool.run_dir(work, 'camvid', 0.3, 1000, 'bilinear', 0)
+    done = matrix.run_dir(work, 'camvid', 0.3, 1000, 'bilinear', 0)
     os.makedirs(done)
     open(osp.join(done, 'result.json'), 'w').write('{}')
-    specs = tool.pending_runs(work, ['camvid', 'bccd'], 0.3, None,
+    specs = matrix.pending_runs(work, ['camvid', 'bccd'], 0.3, None,
                               ['bilinear', 'area'], [0, 1])
     assert [(s['seed'], s['task'], s['variant'], s['iters'])
             for s in specs] == [
@@ -162,7 +146,7 @@ def test_queue_is_seed_major_and_skips_finished_runs(tool, tmp_path):
         (1, 'bccd', 'area', 600)]
 
 
-def test_ema_and_raw_evaluations_use_those_weights(tool, tmp_path):
+def test_ema_and_raw_evaluations_use_those_weights(tmp_path):
     """The test loop sees the EMA weights, then the raw final weights (a
     plain runner.test() would rebuild the average from the raw ones)."""
     cfg = tiny_config(
@@ -182,15 +166,15 @@ def test_ema_and_raw_evaluations_use_those_weights(tool, tmp_path):
     runner.model.backbone.register_forward_pre_hook(
         lambda module, args: seen.append(
             module.stem[0].weight.detach().clone()))
-    tool.evaluate(runner, ema=True)
+    measure.evaluate(runner, ema=True)
     assert torch.equal(seen[-1], averaged)
-    tool.evaluate(runner, ema=False)
+    measure.evaluate(runner, ema=False)
     assert torch.equal(seen[-1], raw)
     assert torch.equal(dict(runner.model.named_parameters())[key], raw)
 
 
-def test_lr10_variant_multiplies_only_the_resizer_lr(tool, tmp_path):
-    cfg = tool.build_cfg('camvid', 'DownsizeNet-lr10', 0, 0.3, 10,
+def test_lr10_variant_multiplies_only_the_resizer_lr(tmp_path):
+    cfg = matrix.build_cfg('camvid', 'DownsizeNet-nearbil-lr10', 0, 0.3, 10,
                          str(tmp_path))
     init_default_scope(cfg.default_scope)
     from mmseg.registry import MODELS
@@ -208,11 +192,11 @@ def test_lr10_variant_multiplies_only_the_resizer_lr(tool, tmp_path):
     assert lrs[False] == {base_lr}
 
 
-def test_drift_from_bilinear_on_real_images(tool, tmp_path, monkeypatch):
+def test_drift_from_bilinear_on_real_images(tmp_path, monkeypatch):
     real_data.require('camvid')
     monkeypatch.setenv('MMRESIZE_DATA', real_data.data_root())
     from mmresize.resizers import DownsizeNet
-    start = DownsizeNet(init='near_bilinear')  # the 'DownsizeNet' variant
+    start = DownsizeNet(init='near_bilinear')  # 'DownsizeNet-nearbil'
     checkpoint = str(tmp_path / 'start.pth')
     torch.save({'state_dict': {f'data_preprocessor.resizer.{k}': v
                                for k, v in start.state_dict().items()}},
@@ -220,53 +204,53 @@ def test_drift_from_bilinear_on_real_images(tool, tmp_path, monkeypatch):
     empty = str(tmp_path / 'empty.pth')
     torch.save({'state_dict': {}}, empty)
     drift = {}
-    for variant, path in (('DownsizeNet', checkpoint), ('area', empty),
+    for variant, path in (('DownsizeNet-nearbil', checkpoint), ('area', empty),
                           ('bilinear', empty)):
-        cfg = tool.build_cfg('camvid', variant, 0, 0.3, 10, str(tmp_path))
-        drift[variant] = tool.resizer_drift(cfg, path, images=2)
+        cfg = matrix.build_cfg('camvid', variant, 0, 0.3, 10, str(tmp_path))
+        drift[variant] = measure.resizer_drift(cfg, path, images=2)
     assert drift['bilinear'] == 0
     # near-bilinear start: eps times the distance of the neighbour mean
-    assert 0 < drift['DownsizeNet'] < start.init_eps * 255
+    assert 0 < drift['DownsizeNet-nearbil'] < start.init_eps * 255
     assert drift['area'] > 0.5  # area averaging differs from bilinear
 
 
-def test_results_kept_in_the_repository_resume_the_matrix(tool, tmp_path):
+def test_results_kept_in_the_repository_resume_the_matrix(tmp_path):
     work, kept = str(tmp_path / 'work'), str(tmp_path / 'kept')
-    spec = tool.pending_runs(work, ['bccd'], 0.3, 50, ['bilinear'], [3],
+    spec = matrix.pending_runs(work, ['bccd'], 0.3, 50, ['bilinear'], [3],
                              kept)[0]
     os.makedirs(spec['out'])
     for name in ('result.json', 'log.txt'):
         open(osp.join(spec['out'], name), 'w').write('{}')
-    tool.keep_result(spec, work, kept)
-    copy = tool.run_dir(kept, 'bccd', 0.3, 50, 'bilinear', 3)
+    matrix.keep_result(spec, work, kept)
+    copy = matrix.run_dir(kept, 'bccd', 0.3, 50, 'bilinear', 3)
     assert sorted(os.listdir(copy)) == ['log.txt', 'result.json']
     # a fresh work dir (another machine, a later session) skips the run
-    assert tool.pending_runs(str(tmp_path / 'fresh'), ['bccd'], 0.3, 50,
+    assert matrix.pending_runs(str(tmp_path / 'fresh'), ['bccd'], 0.3, 50,
                              ['bilinear'], [3], kept) == []
 
 
-def test_cfg_options_are_merged_last_and_travel_with_the_spec(tool, tmp_path):
+def test_cfg_options_are_merged_last_and_travel_with_the_spec(tmp_path):
     options = {'train_dataloader.dataset.img_suffix': '.jpg',
                'env_cfg.cudnn_benchmark': False}
-    cfg = tool.build_cfg('camvid', 'DownsizeNet', 3, 0.3, 10, str(tmp_path),
+    cfg = matrix.build_cfg('camvid', 'DownsizeNet', 3, 0.3, 10, str(tmp_path),
                          options)
     assert cfg.train_dataloader.dataset.img_suffix == '.jpg'
     assert cfg.env_cfg.cudnn_benchmark is False
     assert cfg.randomness == dict(seed=3)  # the tool's own settings stay
     # merged after the tool's settings: an option on the same key wins
-    cfg = tool.build_cfg('camvid', 'DownsizeNet', 3, 0.3, 10, str(tmp_path),
+    cfg = matrix.build_cfg('camvid', 'DownsizeNet', 3, 0.3, 10, str(tmp_path),
                          {'randomness.seed': 7,
                           'model.data_preprocessor.target_scale': 0.5})
     assert cfg.randomness.seed == 7
     assert cfg.model.data_preprocessor.target_scale == 0.5
     assert cfg.model.data_preprocessor.resizer.type == 'mmresize.DownsizeNet'
-    spec = tool.pending_runs(str(tmp_path), ['camvid'], 0.3, 10,
+    spec = matrix.pending_runs(str(tmp_path), ['camvid'], 0.3, 10,
                              ['bilinear'], [0], cfg_options=options)[0]
     assert spec['cfg_options'] == options
     assert json.loads(json.dumps(spec)) == spec  # passed to the child as JSON
 
 
-def fake_runs(tool, monkeypatch, durations):
+def fake_runs(monkeypatch, durations):
     """``run_matrix`` on a fake clock: sleeping advances it, and each run
     launched ends (failing: it has no result to read) after the next of
     ``durations`` seconds. Returns the launches [(seed, start)], the clock
@@ -284,22 +268,21 @@ def fake_runs(tool, monkeypatch, durations):
         launched.append((spec['seed'], now[0]))
         return Run(now[0] + next(lengths))
 
-    monkeypatch.setattr(tool, '_launch', launch)
-    monkeypatch.setattr(tool.time, 'sleep',
+    monkeypatch.setattr(matrix, 'launch', launch)
+    monkeypatch.setattr(matrix.time, 'sleep',
                         lambda seconds: now.__setitem__(0, now[0] + seconds))
-    monkeypatch.setattr(tool.time, 'monotonic', lambda: now[0])
+    monkeypatch.setattr(matrix.time, 'monotonic', lambda: now[0])
     specs = [dict(task='camvid', variant='bilinear', seed=s, factor=0.3,
                   iters=10, out=f'/nonexistent/{s}') for s in range(6)]
     return launched, now, specs
 
 
-def test_runs_start_only_if_expected_to_end_inside_the_window(
-        tool, monkeypatch):
+def test_runs_start_only_if_expected_to_end_inside_the_window(monkeypatch):
     """Before any run ends, a run is expected to take ``run_seconds``;
     after, as long as the slowest finished one."""
-    launched, now, specs = fake_runs(tool, monkeypatch,
+    launched, now, specs = fake_runs(monkeypatch,
                                      itertools.repeat(30))
-    failed = tool.run_matrix(specs, jobs=2, window=100, run_seconds=10)
+    failed = matrix.run_matrix(specs, jobs=2, window=100, run_seconds=10)
     # seeds 0-1 at 0 s, 2-3 when they end (30 s), 4-5 at 60 s: the slowest
     # took 30 s, so 60 + 30 <= 100 still fits
     assert [s for s, _ in launched] == [0, 1, 2, 3, 4, 5]
@@ -313,16 +296,16 @@ def test_runs_start_only_if_expected_to_end_inside_the_window(
             (100, 80, [0, 1, 2, 3, 4, 5])):
         launched.clear()
         now[0] = 0.0
-        tool.run_matrix(specs, jobs=2, window=window,
+        matrix.run_matrix(specs, jobs=2, window=window,
                         run_seconds=run_seconds)
         assert [s for s, _ in launched] == seeds, (window, run_seconds)
 
 
-def test_the_slowest_finished_run_sets_the_expectation(tool, monkeypatch):
+def test_the_slowest_finished_run_sets_the_expectation(monkeypatch):
     """Runs of 20 s and 40 s: after both have finished a run is expected to
     take 40 s, not the latest or the mean."""
-    launched, _, specs = fake_runs(tool, monkeypatch, [20, 40] * 3)
-    tool.run_matrix(specs, jobs=2, window=85, run_seconds=1)
+    launched, _, specs = fake_runs(monkeypatch, [20, 40] * 3)
+    matrix.run_matrix(specs, jobs=2, window=85, run_seconds=1)
     # 0 s: seeds 0 (20 s) and 1 (40 s); 20 s: seed 2 (expected 20); 40 s:
     # seeds 1 and 2 end, expected 40: seeds 3 and 4 (40 + 40 <= 85); 60 s:
     # a slot frees, 60 + 40 > 85: seed 5 is left (the latest run, 20 s, or
@@ -332,61 +315,83 @@ def test_the_slowest_finished_run_sets_the_expectation(tool, monkeypatch):
     assert 5 not in starts and max(starts.values()) <= 45
 
 
-def test_code_version_of_a_copy_comes_from_its_bundle(tool, monkeypatch):
+def test_code_version_of_a_copy_comes_from_its_bundle(monkeypatch):
     def no_git(*args, **kwargs):
         raise OSError('git: not found')
 
-    monkeypatch.setattr(tool.subprocess, 'run', no_git)
+    monkeypatch.setattr(provenance.subprocess, 'run', no_git)
     monkeypatch.delenv('MMRESIZE_CODE_VERSION', raising=False)
-    assert tool.code_version() is None
+    assert provenance.code_version() is None
     monkeypatch.setenv('MMRESIZE_CODE_VERSION', 'abc123+dirty')
-    assert tool.code_version() == 'abc123+dirty'
+    assert provenance.code_version() == 'abc123+dirty'
     monkeypatch.undo()
     # inside a checkout too: a copy's git metadata need not be its tree's
     monkeypatch.setenv('MMRESIZE_CODE_VERSION', 'abc123')
-    assert tool.code_version() == 'abc123'
+    assert provenance.code_version() == 'abc123'
 
 
-def test_host_record_names_the_device(tool):
-    host = tool.host_record(jobs=3)
+CPUINFO = """processor	: 0
+vendor_id	: GenuineIntel
+model name	: Intel(R) Xeon(R) Test CPU @ 2.00GHz
+flags		: fpu sse
+processor	: 1
+model name	: Intel(R) Xeon(R) Test CPU @ 2.00GHz
+"""
+
+
+def test_host_record_names_the_gpu_else_the_cpu(monkeypatch, tmp_path):
+    """The device is the first GPU's name where CUDA is there, else the
+    ``model name`` of /proc/cpuinfo, else platform.processor()."""
+    cpuinfo = tmp_path / 'cpuinfo'
+    cpuinfo.write_text(CPUINFO)
+    monkeypatch.setattr(provenance, 'CPUINFO', str(cpuinfo))
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    host = provenance.host_record(jobs=3)
+    assert host['device'] == 'Intel(R) Xeon(R) Test CPU @ 2.00GHz'
     assert host['parallel_runs'] == 3 and host['cpus'] == os.cpu_count()
-    if torch.cuda.is_available():
-        assert host['device'] == torch.cuda.get_device_name(0)
-    elif osp.isfile('/proc/cpuinfo'):
-        names = {line.split(':', 1)[1].strip()
-                 for line in open('/proc/cpuinfo')
-                 if line.startswith('model name')}
-        assert host['device'] in names
-    else:
-        assert host['device']
+    assert host['threads'] == torch.get_num_threads()
     assert len(host['loadavg_at_end']) == 3
+    asked = []
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'get_device_name',
+                        lambda index: asked.append(index) or 'Test GPU 80GB')
+    assert provenance.host_record(jobs=1)['device'] == 'Test GPU 80GB'
+    assert asked == [0]
+    # no model name line (e.g. ARM), or no /proc/cpuinfo at all
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(provenance.platform, 'processor', lambda: 'aarch64')
+    cpuinfo.write_text('processor\t: 0\nBogoMIPS\t: 50.00\n')
+    assert provenance.device_name() == 'aarch64'
+    monkeypatch.setattr(provenance, 'CPUINFO', str(tmp_path / 'missing'))
+    monkeypatch.setattr(provenance.platform, 'processor', lambda: '')
+    assert provenance.device_name() == 'unknown CPU'
 
 
-def test_finished_runs_of_other_options_are_not_reused(tool, tmp_path):
+def test_finished_runs_of_other_options_are_not_reused(tmp_path):
     work = str(tmp_path)
-    done = tool.run_dir(work, 'camvid', 0.3, 10, 'bilinear', 0)
+    done = matrix.run_dir(work, 'camvid', 0.3, 10, 'bilinear', 0)
     os.makedirs(done)
     with open(osp.join(done, 'result.json'), 'w') as f:
         json.dump(dict(cfg_options={'env_cfg.cudnn_benchmark': False}), f)
     same = {'env_cfg.cudnn_benchmark': False}
-    assert tool.pending_runs(work, ['camvid'], 0.3, 10, ['bilinear'], [0],
+    assert matrix.pending_runs(work, ['camvid'], 0.3, 10, ['bilinear'], [0],
                              cfg_options=same) == []
     with pytest.raises(SystemExit, match='must not be paired'):
-        tool.pending_runs(work, ['camvid'], 0.3, 10, ['bilinear'], [0])
+        matrix.pending_runs(work, ['camvid'], 0.3, 10, ['bilinear'], [0])
     with pytest.raises(SystemExit, match='img_suffix'):
-        tool.pending_runs(work, ['camvid'], 0.3, 10, ['bilinear'], [0],
+        matrix.pending_runs(work, ['camvid'], 0.3, 10, ['bilinear'], [0],
                           cfg_options={'train_dataloader.dataset.img_suffix':
                                        '.jpg'})
 
 
-def test_compact_table_is_the_summary_in_short(summary_tool, tmp_path):
+def test_compact_table_is_the_summary_in_short(tmp_path):
     for seed, (base, ours) in enumerate([(0.50, 0.60), (0.52, 0.64),
                                          (0.48, 0.56)]):
         write_result(str(tmp_path), 'bilinear', seed, base, 10.0)
         write_result(str(tmp_path), 'DownsizeNet', seed, ours, 12.0)
     folder = str(tmp_path / 'bccd_0.3x_50it')
-    summary = summary_tool.summarise(summary_tool.load_results(folder), 'bccd')
-    table = summary_tool.compact(summary, 'bccd').splitlines()
+    summary = report.summarise(report.load_results(folder), 'bccd')
+    table = report.compact(summary, 'bccd').splitlines()
     gain = summary['DownsizeNet']['gain']['interval']
     assert table[0].startswith('| resizer | seeds | mAP (EMA)')
     # write_result records drift = seed: mean 1.00

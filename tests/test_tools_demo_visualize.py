@@ -1,4 +1,5 @@
 """tools/demo.py and tools/visualize_resizer.py run end to end."""
+import inspect
 import json
 import os.path as osp
 import subprocess
@@ -62,5 +63,9 @@ def test_demo_runs_end_to_end(tmp_path):
         assert list(run_dir.glob('*/vis_data/config.py')), run_dir
     resizer = torch.load(tmp_path / 'downsizenet_resizer.pth',
                          weights_only=False)
-    assert resizer['meta']['mmresize_resizer']['type'] == 'DownsizeNet'
+    record = resizer['meta']['mmresize_resizer']
+    assert record['type'] == 'DownsizeNet'
+    # the catalogue's DownsizeNet: the default start, DownsizeNet()'s
+    default = inspect.signature(DownsizeNet).parameters['init'].default
+    assert record['args']['init'] == default == 'random'
     assert '[demo]' in out

@@ -1,0 +1,86 @@
+"""What a trained run is measured by, besides its metric: the test metrics
+of the EMA and of the raw final weights, how far the trained resizer's
+output is from bilinear, and the resizer's share of a training step."""
+import statistics
+from typing import Dict
+
+from mmresize.benchmark.timing import timed
+
+
+def evaluate(runner, ema: bool) -> Dict[str, float]:
+    """Test the trained model, with the EMA weights or the raw final ones.
+
+    Runs the test loop directly: ``runner.test()`` would call every hook's
+    ``before_run``, and ``EMAHook.before_run`` rebuilds its average from
+    the current (raw) weights, losing it. ``EMAHook`` swaps the averaged
+    weights in around the test epoch; for the raw weights it is left out of
+    this one loop. Uses the runner's private ``_test_loop`` / ``_hooks``
+    (mmengine 0.10.7 has no public way to run the loop without
+    ``before_run``).
+    """
+    from mmengine.hooks import EMAHook
+    runner._test_loop = runner.build_test_loop(runner._test_loop)
+    hooks = runner._hooks
+    if not ema:
+        runner._hooks = [h for h in hooks if not isinstance(h, EMAHook)]
+    try:
+        return {k: float(v) for k, v in runner.test_loop.run().items()}
+    finally:
+        runner._hooks = hooks
+
+
+def resizer_drift(cfg, checkpoint: str, images: int = 4) -> float:
+    """How far the trained resizer's output is from bilinear interpolation:
+    mean |resizer - bilinear| over the first ``images`` test images, as the
+    preprocessor hands them to the resizer ((N, 3, H, W), normalised), in
+    0-255 grey levels. Uses the checkpoint's ``state_dict`` (the EMA
+    weights when EMAHook ran)."""
+    import torch
+    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.runner import Runner
+
+    from mmresize.capture import resizer_calls
+    from mmresize.engine.hooks import drift_from_bilinear
+    from mmresize.resizers.checkpoint import load_local
+    from mmresize.transfer import resizer_state_dict
+
+    init_default_scope(cfg.default_scope)
+    pre = MODELS.build(cfg.model.data_preprocessor)
+    state = load_local(checkpoint, map_location='cpu')['state_dict']
+    pre.resizer.load_state_dict(resizer_state_dict(state))
+    pre.eval()
+    loader = Runner.build_dataloader(
+        dict(cfg.test_dataloader, batch_size=images, num_workers=0,
+             persistent_workers=False))
+    with torch.no_grad(), resizer_calls(pre.resizer) as calls:
+        pre(next(iter(loader)), False)
+        x, size = calls[0]
+        return drift_from_bilinear(x, pre.resizer(x, size), pre.std)
+
+
+def step_share(runner, batches: int = 3) -> float:
+    """Median time of the resizer's forward+backward over the median time
+    of a whole training step, on the resizer's real inputs (``batches``
+    training batches; GPU-synchronised, ``mmresize.benchmark.timing``)."""
+    from mmresize.capture import resizer_calls
+    model = runner.model
+    loader_cfg = dict(runner.cfg.train_dataloader, num_workers=0,
+                      persistent_workers=False)
+    loader = iter(runner.build_dataloader(loader_cfg))
+    resizer = model.data_preprocessor.resizer
+    step_times, resizer_times = [], []
+
+    def resizer_step(x, size) -> None:
+        out = resizer(x, size)
+        if out.requires_grad:
+            out.sum().backward()
+
+    for _ in range(batches):
+        batch = next(loader)
+        with resizer_calls(resizer) as calls:
+            step_times.append(timed(lambda: model.train_step(
+                batch, runner.optim_wrapper))[1])
+        x, size = calls[0]
+        resizer_times.append(timed(lambda: resizer_step(x, size))[1])
+    runner.optim_wrapper.zero_grad()
+    return statistics.median(resizer_times) / statistics.median(step_times)

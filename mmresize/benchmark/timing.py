@@ -1,0 +1,47 @@
+"""The one wall-clock timer of the benchmarks, and the device sync it
+needs: CUDA work is queued, so a time is true only once it has finished."""
+import statistics
+import time
+from typing import Callable, Tuple, TypeVar, Union
+
+import torch
+
+T = TypeVar('T')
+Device = Union[str, torch.device, None]
+
+
+def sync(device: Device = None) -> None:
+    """Wait for ``device``'s queued work (a no-op on the CPU).
+
+    ``device=None``: the CUDA work of this process, if it has used CUDA
+    (``torch.cuda.is_initialized()``); a process that never touched the GPU
+    is not made to start a CUDA context.
+    """
+    if device is None:
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            torch.cuda.synchronize()
+    elif torch.device(device).type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def timed(fn: Callable[[], T], device: Device = None) -> Tuple[T, float]:
+    """``fn()``'s result and its wall time in seconds, synchronised with
+    ``device`` before and after."""
+    sync(device)
+    start = time.perf_counter()
+    result = fn()
+    sync(device)
+    return result, time.perf_counter() - start
+
+
+def median_ms(fn: Callable[[], object], repeats: int, device: Device = None,
+              warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` in milliseconds over ``repeats`` calls,
+    after ``warmup`` untimed calls (caches, lazy imports, allocator pools),
+    each synchronised with ``device`` (see ``sync``)."""
+    if repeats < 1:
+        raise ValueError(f'repeats must be at least 1, got {repeats}')
+    for _ in range(warmup):
+        fn()
+    return statistics.median([1000 * timed(fn, device)[1]
+                              for _ in range(repeats)])
