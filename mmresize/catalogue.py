@@ -86,6 +86,13 @@ TASKS: Dict[str, dict] = {
         _BCCD, config='configs/benchmarks/bccd_lighthead_r18.py'),
     'camvid-spnet': dict(
         _CAMVID, config='configs/benchmarks/camvid_spnet_r18_os16.py'),
+    # the pretrained regime: ImageNet EfficientNet-Lite0 backbones. Their
+    # schedules are the from-scratch tasks' until the calibration (the
+    # resolution curve of bilinear, docs/benchmarks.md) sizes them.
+    'camvid-lite0': dict(
+        _CAMVID, config='configs/benchmarks/camvid_deeplabv3plus_lite0.py'),
+    'bccd-lite0': dict(
+        _BCCD, config='configs/benchmarks/bccd_refinedet_lite0.py'),
 }
 
 

@@ -5,6 +5,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -19,6 +20,8 @@ CONFIGS = {  # name -> (config, dataset folder)
     'bccd': ('bccd_refinedet_r18.py', 'bccd'),
     'bccd-lighthead': ('bccd_lighthead_r18.py', 'bccd'),
     'camvid-spnet': ('camvid_spnet_r18_os16.py', 'camvid'),
+    'camvid-lite0': ('camvid_deeplabv3plus_lite0.py', 'camvid'),
+    'bccd-lite0': ('bccd_refinedet_lite0.py', 'bccd'),
 }
 
 
@@ -66,3 +69,24 @@ def test_real_data_step(task, tmp_path, monkeypatch):
         assert np.mean(known) == pytest.approx(
             100 * metrics['pascal_voc/mAP'], abs=0.01)
     assert os.path.isfile(tmp_path / 'iter_1.pth')
+
+
+@pytest.mark.parametrize('task', ['camvid-lite0', 'bccd-lite0'])
+def test_pretrained_tasks_start_from_the_imagenet_weights(task):
+    from mmengine.registry import MODELS
+
+    import mmresize.det  # noqa: F401
+    import mmresize.seg  # noqa: F401
+    from mmresize.models.efficientnet_lite_weights import load_imagenet_weights
+    cfg = Config.fromfile(config_path(task))
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    imagenet = load_imagenet_weights('lite0')
+    backbone = model.backbone.state_dict()
+    assert set(backbone) <= set(imagenet)
+    for key, value in backbone.items():
+        assert torch.equal(value, imagenet[key]), key
+    # the normalisation the weights were trained with
+    assert cfg.model.data_preprocessor.mean == [127.0] * 3
+    assert cfg.model.data_preprocessor.std == [128.0] * 3

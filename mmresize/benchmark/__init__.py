@@ -12,7 +12,8 @@
   mismatched runs, summaries, the one gain/CI formatter, tables and plot;
 - ``memory`` and ``speed``: peak memory of one call, the resizer speed
   table;
-- ``demo``: the synthetic-data demo (paired, bilinear against DownsizeNet).
+- ``demo``: the synthetic-data demo (paired, bilinear against DownsizeNet);
+- ``cost``: inference multiply-adds of a model, its resizer included.
 
 Nothing is imported here: ``python -m mmresize.benchmark.matrix`` (a run's
 child process) and the framework-free modules stay light.

@@ -9,9 +9,10 @@ subprocess (``python -m mmresize.benchmark.matrix SPEC``) and is saved as it
 finishes (``WORK/TASK_FACTORx_ITERSit/VARIANT/seedN/result.json``: metrics
 of the EMA weights and of the raw final weights, per-class scores, training
 time, the resizer's share of a training step, its distance from bilinear,
-the host, the code version, the config options, the resizer config and the
-naming scheme of the variant names), so an interrupted matrix resumes where
-it stopped.
+the inference cost (multiply-adds with the resizer included, latency
+against a bilinear twin), the host, the code version, the config options,
+the resizer config and the naming scheme of the variant names), so an
+interrupted matrix resumes where it stopped.
 """
 import json
 import os
@@ -72,7 +73,12 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
     (recorded with the result)."""
     from mmengine.runner import Runner
 
-    from mmresize.benchmark.measure import evaluate, resizer_drift, step_share
+    from mmresize.benchmark.measure import (
+        evaluate,
+        inference_record,
+        resizer_drift,
+        step_share,
+    )
     from mmresize.benchmark.timing import timed
     from mmresize.engine.cpu_nms import route_nms_to_cpu
     from mmresize.resizers.checkpoint import trust_local_checkpoints
@@ -93,7 +99,8 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
         iters=iters, train_seconds=train_s, resizer_share=step_share(runner),
         metrics=metrics, metrics_raw=raw,
         drift=resizer_drift(cfg, osp.join(out, f'iter_{iters}.pth')),
-        host=host, code=code, cfg_options=cfg_options or {})
+        inference=inference_record(runner), host=host, code=code,
+        cfg_options=cfg_options or {})
     with open(osp.join(out, 'result.json'), 'w') as f:
         json.dump(result, f, indent=2)
     return result

@@ -84,3 +84,44 @@ def step_share(runner, batches: int = 3) -> float:
         resizer_times.append(timed(lambda: resizer_step(x, size))[1])
     runner.optim_wrapper.zero_grad()
     return statistics.median(resizer_times) / statistics.median(step_times)
+
+
+def inference_record(runner, repeats: int = 5) -> Dict[str, object]:
+    """What the trained model costs at inference, on its first test image:
+    multiply-adds with the resizer included (``mmresize.benchmark.cost``:
+    ``model_gmacs``, ``resizer_gmacs``, ``task_gmacs``, the input and
+    downsized sizes) and the median latency of one ``test_step`` (batch 1,
+    preprocessing, resizer, model and post-processing) of this model and of
+    its bilinear twin (the same trained model with the resizer replaced by
+    bilinear interpolation), timed in this process one after the other:
+    ``latency_ms``, ``bilinear_latency_ms`` and their ratio."""
+    import copy
+
+    import torch
+
+    from mmresize.benchmark.cost import inference_cost
+    from mmresize.benchmark.timing import median_ms
+    from mmresize.capture import resizer_calls
+    from mmresize.resizers import InterpolateResizer
+    model = getattr(runner.model, 'module', runner.model)
+    loader = runner.build_dataloader(dict(
+        runner.cfg.test_dataloader, batch_size=1, num_workers=0,
+        persistent_workers=False))
+    batch = next(iter(loader))
+    was_training = model.training
+    model.eval()
+    twin = copy.deepcopy(model)
+    twin.data_preprocessor.resizer = InterpolateResizer(mode='bilinear')
+    try:
+        with torch.no_grad():
+            with resizer_calls(model.data_preprocessor.resizer) as calls:
+                model.test_step(batch)
+            x, size = calls[0]
+            record = inference_cost(model, tuple(x.shape[-2:]), size)
+            latency = median_ms(lambda: model.test_step(batch), repeats)
+            bilinear = median_ms(lambda: twin.test_step(batch), repeats)
+    finally:
+        model.train(was_training)
+    record.update(latency_ms=latency, bilinear_latency_ms=bilinear,
+                  latency_ratio=latency / bilinear)
+    return record
