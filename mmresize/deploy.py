@@ -28,7 +28,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from mmresize.preprocessors.core import pad_bottom_right, resize_and_pad
+from mmresize.preprocessors.core import (
+    divisor_shape,
+    pad_bottom_right,
+    resize_and_pad,
+)
 from mmresize.resizers import fused
 
 
@@ -104,7 +108,7 @@ class PreprocessGraph(nn.Module):
             return size
         divisor = test_cfg.get('size_divisor')
         if divisor:
-            return tuple(-(-s // divisor) * divisor for s in shape)
+            return divisor_shape(shape, divisor)
         return shape
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:

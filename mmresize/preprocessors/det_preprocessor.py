@@ -44,7 +44,9 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
             w / W of the padded batch), the same for all its images; each
             image's ``scale_factor`` records it, so boxes map back per image.
         target_scale: factor f or (fy, fx) applied to the padded batch size.
-        pad_size_divisor: pad the *downsized* batch to multiples of this.
+        pad_size_divisor: pad the *downsized* batch to multiples of this
+            (it reads back as configured; mmdet's own step pads the
+            full-resolution batch only to its largest image).
         check_finite: raise, naming the image, on NaN/Inf in the batch.
         **kwargs: the rest of ``DetDataPreprocessor``'s arguments.
     """
