@@ -26,13 +26,12 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from mmresize.preprocessors.downsizing import (
-    pad_to_divisor,
-    scaled_shape,
-    target_hw,
+from mmresize.preprocessors.core import (
+    divisor_shape,
+    pad_bottom_right,
+    resize_and_pad,
 )
 from mmresize.resizers import fused
 
@@ -66,6 +65,11 @@ def build_trained_model(config: str, checkpoint: str, strict: bool = True):
 class PreprocessGraph(nn.Module):
     """Raw (B, 3, H, W) float image batch -> the model's input batch.
 
+    The host's steps (channel order, ``(x - mean) / std``, mmseg's
+    test-time padding) are traced from the preprocessor's public settings;
+    resizing and padding are ``mmresize.preprocessors.core.resize_and_pad``,
+    the function the preprocessor itself runs.
+
     Args:
         pre: a built mmresize data preprocessor (det or seg).
         shape: (H, W) of the images the graph takes.
@@ -79,14 +83,15 @@ class PreprocessGraph(nn.Module):
             raise ExportError(f'the input size must be positive, got '
                               f'{self.shape}')
         self.padded = self._parent_padded(pre, self.shape)
-        self.size = target_hw(self.padded, pre.target_kind, pre.target_value)
-        if self.size[0] > self.padded[0] or self.size[1] > self.padded[1]:
+        plan = pre.plan(self.padded)
+        self.size = plan.out_hw
+        if plan.upsizes:
             raise ExportError(
                 f'the resizer would upsize {self.padded} to {self.size}: '
                 f'export a --shape of at least {self.size} (mmresize '
                 'downsizes)')
         self.bgr_to_rgb = pre.converts_bgr_to_rgb()
-        self.normalize = bool(getattr(pre, '_enable_normalize', False))
+        self.normalize = pre.normalizes
 
     @staticmethod
     def _parent_padded(pre: nn.Module, shape: Tuple[int, int]
@@ -103,27 +108,25 @@ class PreprocessGraph(nn.Module):
             return size
         divisor = test_cfg.get('size_divisor')
         if divisor:
-            return tuple(-(-s // divisor) * divisor for s in shape)
+            return divisor_shape(shape, divisor)
         return shape
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) raw image -> (B, 3, h', w') resized, padded batch."""
         x = image.float()
         if self.bgr_to_rgb:
             x = x[:, [2, 1, 0]]
         if self.normalize:
             x = (x - self.pre.mean) / self.pre.std
-        pad_h = self.padded[0] - self.shape[0]
-        pad_w = self.padded[1] - self.shape[1]
-        if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h), value=self.pre.pad_fill())
-        x = self.pre.resizer(x, self.size)
-        return pad_to_divisor(x, getattr(self.pre, 'out_size_divisor', 1),
-                              self.pre.pad_fill())
+        x = pad_bottom_right(x, self.padded, self.pre.pad_fill())
+        resized, _ = resize_and_pad(x, self.pre.resizer, self.pre.target,
+                                    self.pre.pad_size_divisor,
+                                    self.pre.pad_fill())
+        return resized
 
     def downsized_image_shape(self) -> Tuple[int, int]:
         """The image's extent in the resized batch (without any padding)."""
-        return scaled_shape(self.shape, self.size[0] / self.padded[0],
-                            self.size[1] / self.padded[1])
+        return self.pre.plan(self.padded).image_hw(self.shape)
 
     def metadata(self) -> Dict[str, str]:
         """What the graph's input and output are, for the ONNX file."""

@@ -220,11 +220,27 @@ def test_bad_targets(kwargs, error, message):
 
 
 def test_upsizing_warns_once():
+    """'Once' is per preprocessor instance: two calls of one preprocessor
+    warn once, a second preprocessor (another model) warns once more."""
+    import warnings
     data = demo_batch()
     pre = DownsizeDetDataPreprocessor(resizer=BILINEAR, target_scale=1.5,
                                       **NORM)
-    with pytest.warns(UserWarning, match='upsizing'):
-        pre(copy.deepcopy(data), training=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')  # no deduplication by warnings
+        for _ in range(3):
+            pre(copy.deepcopy(data), training=False)
+    upsizing = [w for w in caught if 'upsizing' in str(w.message)]
+    assert len(upsizing) == 1, [str(w.message) for w in caught]
+    assert issubclass(upsizing[0].category, UserWarning)
+    other = DownsizeDetDataPreprocessor(resizer=BILINEAR, target_scale=1.5,
+                                        **NORM)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        for _ in range(2):
+            other(copy.deepcopy(data), training=False)
+            pre(copy.deepcopy(data), training=False)
+    assert sum('upsizing' in str(w.message) for w in caught) == 1
 
 
 def test_nan_input_names_the_sample():
@@ -250,16 +266,27 @@ def test_wrong_channel_count_is_refused():
 
 
 def test_init_weights_reaches_the_resizer(tmp_path):
+    """An init_cfg checkpoint differing from the constructor's start is
+    loaded by the preprocessor's init_weights, and not before it."""
     source = DownsizeDetDataPreprocessor(
         resizer=dict(type='mmresize.DownsizeNet', init='random'),
         target_scale=0.5)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():  # unlike anything the constructor draws
+        for p in source.resizer.parameters():
+            p.copy_(torch.randn(p.shape, generator=generator))
+    saved = {k: v.clone() for k, v in source.resizer.state_dict().items()}
     path = tmp_path / 'resizer.pth'
-    torch.save(source.resizer.state_dict(), path)
+    torch.save(saved, path)
     pre = DownsizeDetDataPreprocessor(
         resizer=dict(type='mmresize.DownsizeNet', init='random',
                      init_cfg=dict(type='Pretrained', checkpoint=str(path))),
         target_scale=0.5)
+    floating = [k for k, v in saved.items() if v.is_floating_point()]
+    assert floating
+    assert not any(torch.equal(pre.resizer.state_dict()[k], saved[k])
+                   for k in floating)
     pre.init_weights()
-    for key, value in source.resizer.state_dict().items():
+    for key, value in saved.items():
         torch.testing.assert_close(pre.resizer.state_dict()[key], value,
                                    rtol=0, atol=0)

@@ -119,7 +119,7 @@ def test_segmentor_graph_equals_the_test_prediction(seg_checkpoint, tmp_path,
     from mmseg.structures import SegDataSample
     model, _ = build_trained_model(SEG, seg_checkpoint)
     model.data_preprocessor.test_cfg = test_cfg
-    model.data_preprocessor.out_size_divisor = pad_divisor
+    model.data_preprocessor.pad_size_divisor = pad_divisor
     graph = SegmentorGraph(model, shape, ori_shape)
     path = str(tmp_path / 'seg.onnx')
     export_onnx(graph, torch.zeros(1, 3, *shape), path, ['class_map'],

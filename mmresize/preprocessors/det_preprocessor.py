@@ -12,8 +12,6 @@ does not touch test-time ``scale_factor``.
 from typing import Optional, Sequence, Union
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
@@ -22,14 +20,15 @@ from mmdet.structures.mask import PolygonMasks
 from mmengine.structures import InstanceData, PixelData
 from torch import nn
 
-from mmresize.preprocessors.downsizing import (
-    DownsizeMixin,
+from mmresize.preprocessors.core import (
+    BatchResize,
     Scale,
     divisor_shape,
-    pad_to_divisor,
+    pad_bottom_right,
     resize_labels,
     scaled_shape,
 )
+from mmresize.preprocessors.downsizing import DownsizeMixin
 
 
 @MODELS.register_module()
@@ -45,7 +44,9 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
             w / W of the padded batch), the same for all its images; each
             image's ``scale_factor`` records it, so boxes map back per image.
         target_scale: factor f or (fy, fx) applied to the padded batch size.
-        pad_size_divisor: pad the *downsized* batch to multiples of this.
+        pad_size_divisor: pad the *downsized* batch to multiples of this
+            (it reads back as configured; mmdet's own step pads the
+            full-resolution batch only to its largest image).
         check_finite: raise, naming the image, on NaN/Inf in the batch.
         **kwargs: the rest of ``DetDataPreprocessor``'s arguments.
     """
@@ -57,32 +58,27 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
                  pad_size_divisor: int = 1,
                  check_finite: bool = True,
                  **kwargs) -> None:
-        super().__init__(pad_size_divisor=1, **kwargs)
-        self.build_downsizer(resizer, target_size, target_scale, check_finite)
-        self.out_size_divisor = pad_size_divisor
+        super().__init__(pad_size_divisor=pad_size_divisor, **kwargs)
+        self.build_downsizer(resizer, target_size, target_scale,
+                             pad_size_divisor, check_finite)
 
-    def forward(self, data: dict, training: bool = False) -> dict:
-        data = super().forward(data=data, training=training)
-        inputs, samples = data['inputs'], data['data_samples']
-        resized, sy, sx = self.downsize(inputs, samples)
-        resized = pad_to_divisor(resized, self.out_size_divisor,
-                                 self.pad_fill())
-        if samples is not None:
-            batch_shape = tuple(resized.shape[-2:])
-            for sample in samples:
-                self._rewrite_meta(sample, sy, sx, batch_shape)
-                if training:
-                    self._rewrite_gt(sample, sy, sx, batch_shape)
-        return {'inputs': resized, 'data_samples': samples}
+    def rewrite_samples(self, samples: Sequence[DetDataSample],
+                        plan: BatchResize, training: bool) -> None:
+        """Metainfo always, training targets in training (test-time gt is
+        untouched)."""
+        for sample in samples:
+            self._rewrite_meta(sample, plan)
+            if training:
+                self._rewrite_gt(sample, plan)
 
-    def _rewrite_meta(self, sample: DetDataSample, sy: float, sx: float,
-                      batch_shape: tuple) -> None:
-        """Shapes, scale_factor and border in downsized units."""
-        img_shape = scaled_shape(sample.img_shape, sy, sx)
+    def _rewrite_meta(self, sample: DetDataSample, plan: BatchResize) -> None:
+        """Shapes, scale_factor and border in resized units."""
+        sy, sx = plan.scale
+        img_shape = plan.image_hw(sample.img_shape)
         meta = dict(
             img_shape=img_shape,
-            pad_shape=divisor_shape(img_shape, self.out_size_divisor),
-            batch_input_shape=batch_shape)
+            pad_shape=divisor_shape(img_shape, plan.divisor),
+            batch_input_shape=plan.batch_hw)
         old = sample.metainfo.get('scale_factor', (1.0, 1.0))
         meta['scale_factor'] = (old[0] * sx, old[1] * sy)
         if 'border' in sample.metainfo:  # CenterNet: [top, bottom, left, right]
@@ -90,26 +86,20 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
             meta['border'] = border * np.array([sy, sy, sx, sx], np.float32)
         sample.set_metainfo(meta)
 
-    def _rewrite_gt(self, sample: DetDataSample, sy: float, sx: float,
-                    batch_shape: tuple) -> None:
-        """Training targets in downsized units (test-time gt is untouched)."""
+    def _rewrite_gt(self, sample: DetDataSample, plan: BatchResize) -> None:
+        """Training targets in resized units."""
+        sy, sx = plan.scale
         for key in ('gt_instances', 'ignored_instances'):
             if key in sample:
                 _rescale_instances(getattr(sample, key), sy, sx,
                                    self.pad_mask, self.mask_pad_value,
-                                   batch_shape)
+                                   plan.batch_hw)
         if 'gt_sem_seg' in sample:
             seg = sample.gt_sem_seg.sem_seg
-            size = scaled_shape(seg.shape[-2:], sy, sx)
-            seg = resize_labels(seg, size)
+            seg = resize_labels(seg, scaled_shape(seg.shape[-2:], sy, sx))
             if self.pad_seg:
-                seg = _pad_2d(seg, batch_shape, self.seg_pad_value)
+                seg = pad_bottom_right(seg, plan.batch_hw, self.seg_pad_value)
             sample.gt_sem_seg = PixelData(sem_seg=seg)
-
-
-def _pad_2d(t: torch.Tensor, shape: Sequence[int], value: float):
-    h, w = t.shape[-2:]
-    return F.pad(t, (0, shape[1] - w, 0, shape[0] - h), value=value)
 
 
 def _rescale_instances(instances: InstanceData, sy: float, sx: float,

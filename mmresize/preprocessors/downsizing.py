@@ -1,71 +1,26 @@
-"""What the detection and segmentation preprocessors share: build the
-resizer, decide the target size of a batch, downsize it and pad it again.
+"""``DownsizeMixin``: what the detection and segmentation preprocessors
+share: build the resizer, run the host framework's preprocessor, resize and
+pad its batch with the one core (``mmresize.preprocessors.core``), and hand
+the result to the host's metainfo rewriting.
 
 Framework-neutral (mmengine and torch only); ``mmresize.det`` and
 ``mmresize.seg`` add the metainfo rewriting their frameworks need.
 """
-import math
 import warnings
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from mmresize.preprocessors.core import (
+    BatchResize,
+    Scale,
+    Target,
+    check_divisor,
+    resize_and_pad,
+)
 from mmresize.registry import MODELS
-from mmresize.resizers import BaseResizer, check_size
-
-Scale = Union[float, Sequence[float]]
-
-
-def parse_target(target_size: Optional[Sequence[int]],
-                 target_scale: Optional[Scale]):
-    """Validate a preprocessor's target: exactly one of size or scale.
-
-    Returns:
-        ``('size', (h, w))`` or ``('scale', (fy, fx))``.
-    """
-    if (target_size is None) == (target_scale is None):
-        raise ValueError(
-            'give exactly one of target_size=(h, w) or target_scale=f '
-            f'(got target_size={target_size!r}, target_scale='
-            f'{target_scale!r})')
-    if target_size is not None:
-        if isinstance(target_size, list):
-            target_size = tuple(target_size)
-        return 'size', check_size(target_size)
-    scale = target_scale
-    if isinstance(scale, (int, float)) and not isinstance(scale, bool):
-        scale = (scale, scale)
-    if (not isinstance(scale, (tuple, list)) or len(scale) != 2 or not all(
-            isinstance(s, (int, float)) and not isinstance(s, bool)
-            for s in scale)):
-        raise TypeError('target_scale must be a number or a pair (fy, fx), '
-                        f'got {target_scale!r}')
-    if min(scale) <= 0 or not all(math.isfinite(s) for s in scale):
-        raise ValueError(
-            f'target_scale must be positive and finite, got {target_scale!r}')
-    return 'scale', (float(scale[0]), float(scale[1]))
-
-
-def target_hw(in_hw: Tuple[int, int], kind: str,
-              value: Tuple) -> Tuple[int, int]:
-    """Output size of a (H, W) batch for a parsed target."""
-    if kind == 'size':
-        return value
-    return (max(1, int(round(in_hw[0] * value[0]))),
-            max(1, int(round(in_hw[1] * value[1]))))
-
-
-def pad_to_divisor(x: torch.Tensor, divisor: int,
-                   value: float) -> torch.Tensor:
-    """Pad (B, C, h, w) at the bottom and right to multiples of divisor."""
-    h, w = x.shape[-2:]
-    pad_h = (-h) % divisor
-    pad_w = (-w) % divisor
-    if pad_h == 0 and pad_w == 0:
-        return x
-    return F.pad(x, (0, pad_w, 0, pad_h), value=value)
+from mmresize.resizers import BaseResizer
 
 
 def check_finite(x: torch.Tensor, names: Sequence[str]) -> None:
@@ -99,23 +54,36 @@ def own_random_stream():
 
 
 class DownsizeMixin:
-    """Adds a resizer ahead of a data preprocessor's output.
+    """Puts a resizer after a host data preprocessor (mmdet's or mmseg's).
 
     The host class calls ``build_downsizer`` from its ``__init__`` and
-    ``downsize`` on the normalised, padded batch. The host keeps
-    ``pad_size_divisor=1`` for its own padding: the batch is padded to the
-    divisor only after downsizing.
+    implements ``rewrite_samples``. ``forward`` runs the host's own
+    preprocessing (cast, channel order, normalisation, stacking, the host's
+    padding), then ``core.resize_and_pad``, then ``rewrite_samples``.
+
+    What a user configured reads back unchanged: ``target_size``,
+    ``target_scale``, ``pad_size_divisor``, ``check_finite``. The host's
+    private flags are read through public accessors: ``normalizes``,
+    ``converts_bgr_to_rgb()``, ``pad_fill()``; ``target`` and ``plan()``
+    give the parsed target and a batch's geometry.
     """
 
     resizer: BaseResizer
+    # True only while the host framework's forward runs (see
+    # pad_size_divisor)
+    _host_pass: bool = False
 
     def build_downsizer(self, resizer: Union[dict, nn.Module],
                         target_size: Optional[Sequence[int]],
                         target_scale: Optional[Scale],
-                        finite_check: bool = True) -> None:
-        self.finite_check = finite_check
-        self.target_kind, self.target_value = parse_target(
-            target_size, target_scale)
+                        pad_size_divisor: int = 1,
+                        check_finite: bool = True) -> None:
+        """Validate the target and divisor and build the resizer (on its own
+        random stream, see ``own_random_stream``)."""
+        self._target = Target.parse(target_size, target_scale)
+        self._target_size, self._target_scale = target_size, target_scale
+        self.pad_size_divisor = pad_size_divisor
+        self.check_finite = check_finite
         if isinstance(resizer, dict):
             with own_random_stream():
                 resizer = MODELS.build(resizer)
@@ -124,6 +92,47 @@ class DownsizeMixin:
                             f'{type(resizer).__name__}')
         self.resizer = resizer
         self._warned_upsizing = False
+
+    @property
+    def pad_size_divisor(self) -> int:
+        """The divisor the *resized* batch is padded to, as configured.
+
+        While the host framework's own forward runs it reads 1, so that
+        mmdet pads the full-resolution batch only to its largest image
+        (padding before resizing would change the scale).
+        """
+        return 1 if self._host_pass else self._pad_size_divisor
+
+    @pad_size_divisor.setter
+    def pad_size_divisor(self, divisor: int) -> None:
+        self._pad_size_divisor = check_divisor(divisor)
+
+    @property
+    def target_size(self) -> Optional[Sequence[int]]:
+        """``target_size`` as configured (None when ``target_scale`` is)."""
+        return self._target_size
+
+    @property
+    def target_scale(self) -> Optional[Scale]:
+        """``target_scale`` as configured (None when ``target_size`` is)."""
+        return self._target_scale
+
+    @property
+    def target(self) -> Target:
+        """The parsed target: ``target.hw((H, W))`` is a batch's output
+        size."""
+        return self._target
+
+    def plan(self, in_hw: Sequence[int]) -> BatchResize:
+        """The geometry of resizing and padding a batch of ``in_hw``."""
+        return BatchResize.plan(in_hw, self._target, self.pad_size_divisor)
+
+    @property
+    def normalizes(self) -> bool:
+        """Whether the host computes ``(x - mean) / std`` (mmengine's,
+        mmdet's and mmseg's preprocessors keep this as the private
+        ``_enable_normalize``; they do when given ``mean`` and ``std``)."""
+        return bool(getattr(self, '_enable_normalize', False))
 
     def converts_bgr_to_rgb(self) -> bool:
         """Whether the host swaps the channel order (mmengine's and mmdet's
@@ -147,50 +156,52 @@ class DownsizeMixin:
             with own_random_stream():
                 self.resizer.init_weights()
 
+    def forward(self, data: dict, training: bool = False) -> dict:
+        """The host's preprocessing, then resizing and padding, then the
+        host's rewriting of the data samples.
+
+        Returns:
+            ``dict(inputs=(B, C, h', w'), data_samples=...)``.
+        """
+        self._host_pass = True
+        try:
+            data = super().forward(data=data, training=training)
+        finally:
+            self._host_pass = False
+        inputs, samples = data['inputs'], data['data_samples']
+        resized, plan = self.downsize(inputs, samples)
+        if samples is not None:
+            self.rewrite_samples(samples, plan, training)
+        return dict(inputs=resized, data_samples=samples)
+
     def downsize(self, inputs: torch.Tensor,
                  samples: Optional[Sequence] = None
-                 ) -> Tuple[torch.Tensor, float, float]:
-        """Check the batch and resize it to its target size.
+                 ) -> Tuple[torch.Tensor, BatchResize]:
+        """Check the batch, resize and pad it (``core.resize_and_pad``).
 
         Args:
-            inputs: (B, C, H, W) normalised, padded batch.
+            inputs: (B, C, H, W) normalised batch from the host.
             samples: its data samples, to name images in errors.
 
         Returns:
-            The resized batch (B, C, h, w) and the scale factors
-            ``sy = h / H``, ``sx = w / W`` that map input coordinates to it.
+            The (B, C, h', w') batch and its ``BatchResize``.
+
+        Upsizing is warned about once per preprocessor instance (each model
+        built warns on its own).
         """
-        if self.finite_check:
+        if self.check_finite:
             check_finite(inputs, sample_names(samples))
-        in_hw = tuple(inputs.shape[-2:])
-        out_hw = target_hw(in_hw, self.target_kind, self.target_value)
-        if (out_hw[0] > in_hw[0] or out_hw[1] > in_hw[1]) \
-                and not self._warned_upsizing:
+        plan = self.plan(inputs.shape[-2:])
+        if plan.upsizes and not self._warned_upsizing:
             warnings.warn(
-                f'the resizer is upsizing the batch from {in_hw} to {out_hw}: '
-                'check target_size / target_scale against the pipeline\'s '
-                'image size (warned once)')
+                f'the resizer is upsizing the batch from {plan.in_hw} to '
+                f'{plan.out_hw}: check target_size / target_scale against '
+                "the pipeline's image size (warned once per preprocessor)")
             self._warned_upsizing = True
-        out = self.resizer(inputs, out_hw)
-        return out, out_hw[0] / in_hw[0], out_hw[1] / in_hw[1]
+        return resize_and_pad(inputs, self.resizer, self._target,
+                              self.pad_size_divisor, self.pad_fill())
 
-
-def resize_labels(labels: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
-    """Nearest (pixel-centre aligned) resize of (..., H, W) label maps."""
-    lead = labels.shape[:-2]
-    flat = labels.reshape(1, -1, *labels.shape[-2:])
-    out = F.interpolate(flat.float(), size=tuple(size), mode='nearest-exact')
-    return out.to(labels.dtype).reshape(*lead, *size)
-
-
-def scaled_shape(shape: Sequence[int], sy: float,
-                 sx: float) -> Tuple[int, int]:
-    """An (h, w) extent mapped by the scale factors, rounded to pixels."""
-    return (max(1, int(math.floor(shape[0] * sy + 0.5))),
-            max(1, int(math.floor(shape[1] * sx + 0.5))))
-
-
-def divisor_shape(shape: Sequence[int], divisor: int) -> Tuple[int, int]:
-    """``shape`` rounded up to multiples of ``divisor``."""
-    return (int(math.ceil(shape[0] / divisor)) * divisor,
-            int(math.ceil(shape[1] / divisor)) * divisor)
+    def rewrite_samples(self, samples: Sequence, plan: BatchResize,
+                        training: bool) -> None:
+        """Describe the resized batch in each data sample (host-specific)."""
+        raise NotImplementedError

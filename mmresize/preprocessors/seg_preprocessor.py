@@ -14,23 +14,21 @@ the label size, so the loss is then computed at full resolution); either
 way they are padded with ``seg_pad_val`` to cover the same area as the
 padded batch.
 """
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence, Tuple, Union
 
-import torch
-import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import nn
 
-from mmresize.preprocessors.downsizing import (
-    DownsizeMixin,
+from mmresize.preprocessors.core import (
+    BatchResize,
     Scale,
-    pad_to_divisor,
+    pad_bottom_right,
     resize_labels,
-    scaled_shape,
 )
+from mmresize.preprocessors.downsizing import DownsizeMixin
 
 LABEL_KEYS = ('gt_sem_seg', 'gt_edge_map')
 
@@ -63,39 +61,28 @@ class DownsizeSegDataPreProcessor(DownsizeMixin, SegDataPreProcessor):
                  check_finite: bool = True,
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        self.build_downsizer(resizer, target_size, target_scale, check_finite)
-        self.out_size_divisor = pad_size_divisor
+        self.build_downsizer(resizer, target_size, target_scale,
+                             pad_size_divisor, check_finite)
         self.downsize_labels = downsize_labels
 
-    def forward(self, data: dict, training: bool = False) -> dict:
-        data = super().forward(data=data, training=training)
-        inputs, samples = data['inputs'], data['data_samples']
-        resized, sy, sx = self.downsize(inputs, samples)
-        resized_shape = tuple(resized.shape[-2:])
-        resized = pad_to_divisor(resized, self.out_size_divisor,
-                                 self.pad_fill())
-        if samples is not None:
-            batch_shape = tuple(resized.shape[-2:])
-            # the full-resolution extent the padded batch covers
-            full_shape = (round(batch_shape[0] / sy),
-                          round(batch_shape[1] / sx))
-            for sample in samples:
-                self._rewrite_meta(sample, sy, sx, batch_shape)
-                if training:
-                    _fit_labels(sample, resized_shape, batch_shape,
-                                full_shape, self.downsize_labels,
-                                self.seg_pad_val)
-        return dict(inputs=resized, data_samples=samples)
+    def rewrite_samples(self, samples: Sequence[SegDataSample],
+                        plan: BatchResize, training: bool) -> None:
+        """Metainfo always; training labels aligned with the batch."""
+        for sample in samples:
+            self._rewrite_meta(sample, plan)
+            if training:
+                _fit_labels(sample, plan, self.downsize_labels,
+                            self.seg_pad_val)
 
     @staticmethod
-    def _rewrite_meta(sample: SegDataSample, sy: float, sx: float,
-                      batch_shape: tuple) -> None:
-        """img_shape, pad_shape and padding in downsized pixels.
+    def _rewrite_meta(sample: SegDataSample, plan: BatchResize) -> None:
+        """img_shape, pad_shape and padding in resized pixels.
 
         mmseg pads at the right and bottom only, so the padding is whatever
-        the downsized batch holds beyond the downsized image.
+        the resized batch holds beyond the resized image.
         """
-        img_shape = scaled_shape(sample.img_shape, sy, sx)
+        img_shape = plan.image_hw(sample.img_shape)
+        batch_shape = plan.batch_hw
         padding = (0, batch_shape[1] - img_shape[1], 0,
                    batch_shape[0] - img_shape[0])
         # postprocess_result crops img_padding_size (test-time padding) when
@@ -106,34 +93,24 @@ class DownsizeSegDataPreProcessor(DownsizeMixin, SegDataPreProcessor):
                              'pad_shape': batch_shape, key: padding})
 
 
-def _fit_labels(sample: SegDataSample, resized_shape: tuple,
-                batch_shape: tuple, full_shape: tuple, downsize: bool,
+def _fit_labels(sample: SegDataSample, plan: BatchResize, downsize: bool,
                 pad_value: int) -> None:
-    """Training labels (1, H, W) aligned with the downsized, padded batch.
+    """Training labels (1, H, W) aligned with the resized, padded batch.
 
-    downsize: resized (nearest) to ``resized_shape``, then padded to
-    ``batch_shape``. Otherwise kept at full resolution and padded to
-    ``full_shape``, the area the padded batch covers (to within half a
-    full-resolution pixel: the padding rarely maps to whole pixels).
+    downsize: resized (nearest) to ``plan.out_hw``, then padded to
+    ``plan.batch_hw``. Otherwise kept at full resolution and padded to
+    ``plan.input_extent()``, the area the padded batch covers (to within
+    half a full-resolution pixel: the padding rarely maps to whole pixels).
     """
+    shape: Tuple[int, int] = plan.batch_hw if downsize \
+        else plan.input_extent()
     for key in LABEL_KEYS:
         if key in sample:
             labels = getattr(sample, key).data
             if downsize:
-                labels = _pad_labels(resize_labels(labels, resized_shape),
-                                     batch_shape, pad_value)
-            else:
-                labels = _pad_labels(labels, full_shape, pad_value)
-            setattr(sample, key, PixelData(data=labels))
-
-
-def _pad_labels(labels: torch.Tensor, shape: tuple,
-                value: int) -> torch.Tensor:
-    """Pad (..., h, w) labels at the bottom and right to ``shape``."""
-    h, w = labels.shape[-2:]
-    if (h, w) == tuple(shape):
-        return labels
-    return F.pad(labels, (0, shape[1] - w, 0, shape[0] - h), value=value)
+                labels = resize_labels(labels, plan.out_hw)
+            setattr(sample, key, PixelData(
+                data=pad_bottom_right(labels, shape, pad_value)))
 
 
 __all__ = ['DownsizeSegDataPreProcessor']
