@@ -20,14 +20,14 @@ out of the exported model. The graphs here keep it, for static shapes:
 The compiled CPU op cannot be exported: export runs the PyTorch path, which
 computes the same function (``mmresize.resizers.fused``).
 """
-import time
 import warnings
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from torch import nn
 
+from mmresize.benchmark.timing import median_ms
 from mmresize.preprocessors.core import (
     divisor_shape,
     pad_bottom_right,
@@ -254,16 +254,6 @@ def export_onnx(module: nn.Module, example: torch.Tensor, path: str,
     return 'dynamo' if errors else 'torchscript'
 
 
-def _median_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return float(np.median(times))
-
-
 def compare_onnx(path: str, module: nn.Module, images: Sequence[torch.Tensor],
                  repeats: int = 5) -> dict:
     """Run ``images`` (each (1, 3, H, W)) through PyTorch and ONNX Runtime.
@@ -297,8 +287,8 @@ def compare_onnx(path: str, module: nn.Module, images: Sequence[torch.Tensor],
     return dict(
         max_abs_diff=max_diff,
         equal_fraction=equal / total if total else None,
-        torch_ms=_median_ms(run_torch, repeats),
-        onnxruntime_ms=_median_ms(
+        torch_ms=median_ms(run_torch, repeats),
+        onnxruntime_ms=median_ms(
             lambda: session.run(None, {name: last.numpy()}), repeats))
 
 
