@@ -132,7 +132,8 @@ def dataset_hint(kind: str) -> str:
                 'data/cityscapes --nproc 8')
     if kind in ('BCCDDataset', 'CamVidDataset'):
         return ('the benchmark data: $MMRESIZE_DATA/{bccd,camvid} (default '
-                '../shared/data), see the README\'s benchmark section')
+                'data/, relative to where you run the tools); where to get '
+                'CamVid and BCCD: docs/benchmarks.md')
     return f'see the documentation of {kind} for its layout'
 
 

@@ -12,7 +12,7 @@ does). The code: ``mmresize.benchmark.matrix``.
     python tools/benchmark_accuracy.py --task camvid --factor 0.3 \\
         --seeds 0 1 2 3 4 [--variants ...] [--iters N] [--jobs 2] [--quick]
 
-Data: $MMRESIZE_DATA/{camvid,bccd} (default ../shared/data). On a GPU the
+Data: $MMRESIZE_DATA/{camvid,bccd} (default data/). On a GPU the
 runs use it (mmengine's choice); several runs can share one GPU
 (``--jobs``); ``--window`` finishes inside a fixed time.
 """

@@ -26,7 +26,7 @@
 #   PYVER                the target's CPython version (default 3.12)
 #   TASKS                datasets to pack: camvid and/or bccd (default camvid;
 #                        '' packs none)
-#   MMRESIZE_DATA        where the datasets are (default ../shared/data)
+#   MMRESIZE_DATA        where the datasets are (default data)
 #   CAMVID_JPEG_QUALITY  re-encode CamVid's images as JPEG of this quality
 #                        (default: unset, the PNGs as they are)
 #   MMCV_WHEEL           a prebuilt mmcv 2.1.0 wheel to add
@@ -42,7 +42,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-.offline}
 PYVER=${PYVER:-3.12}
-DATA=${MMRESIZE_DATA:-../shared/data}
+DATA=${MMRESIZE_DATA:-data}
 TASKS=$(echo ${TASKS-camvid})  # one space between names
 QUALITY=${CAMVID_JPEG_QUALITY:-}
 for task in $TASKS; do

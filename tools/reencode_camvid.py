@@ -1,7 +1,7 @@
 """A copy of CamVid with its images re-encoded as JPEG, labels untouched.
 
 The CamVid images are 123 MB of PNG; a machine reached through a transfer
-limit (for example an offline GPU box fed by ``tools/gpu_bundle.sh``) may
+limit (for example an offline GPU box fed by ``tools/offline_bundle.sh``) may
 not take them. This writes ``OUT/{train,val}/*.jpg`` (4:4:4 chroma, the
 given quality) and copies ``OUT/{trainannot,valannot}/*.png`` unchanged,
 then records in ``OUT/REENCODED.json`` how far the pixels moved (mean and
@@ -9,7 +9,7 @@ largest absolute change in 0-255 grey levels, over every image): a run on
 the copy is a run on slightly different images, and its results must say
 so. Configs read the copy with ``img_suffix='.jpg'`` on ``CamVidDataset``.
 
-    python tools/reencode_camvid.py ../shared/data/camvid OUT/camvid --quality 95
+    python tools/reencode_camvid.py data/camvid OUT/camvid --quality 95
 """
 import argparse
 import json

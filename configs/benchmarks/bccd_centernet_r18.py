@@ -2,14 +2,14 @@
 # images downsized by `downsize_scale` inside the preprocessor; CenterNet
 # with ResNet-18 from scratch. mAP (VOC, IoU 0.5) with per-class AP, in
 # original image coordinates. Data: $MMRESIZE_DATA/bccd (default
-# ../shared/data/bccd). Used by
+# data/bccd, relative to where the tools run). Used by
 # tools/benchmark_accuracy.py --task bccd-centernet.
 _base_ = ['mmdet::centernet/centernet_r18_8xb16-crop512-140e_coco.py']
 custom_imports = dict(
     imports=['mmresize.det'],
     allow_failed_imports=False)
 
-data_root = '{{$MMRESIZE_DATA:../shared/data}}/bccd/'
+data_root = '{{$MMRESIZE_DATA:data}}/bccd/'
 downsize_scale = 0.3
 
 model = dict(

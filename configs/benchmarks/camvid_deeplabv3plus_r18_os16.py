@@ -4,14 +4,14 @@
 # offline). The loss is computed at the downsized input scale
 # (downsize_labels=True, the same for every resizer); mIoU is always computed
 # at the original 360x480. Data: $MMRESIZE_DATA/camvid (default
-# ../shared/data/camvid, relative to the repository root).
+# data/camvid, relative to where the tools run).
 # Used by tools/benchmark_accuracy.py, which sets the resizer and schedule.
 _base_ = ['mmseg::_base_/default_runtime.py']
 custom_imports = dict(
     imports=['mmresize.seg'],
     allow_failed_imports=False)
 
-data_root = '{{$MMRESIZE_DATA:../shared/data}}/camvid/'
+data_root = '{{$MMRESIZE_DATA:data}}/camvid/'
 downsize_scale = 0.3
 norm_cfg = dict(type='BN', requires_grad=True)
 

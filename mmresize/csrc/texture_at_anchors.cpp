@@ -5,7 +5,7 @@
 // input patch around it, evaluates conv_a at its 3x3 neighbourhood and conv_b
 // at the anchor. Nothing is computed or stored at full resolution, which is
 // where the dense PyTorch path spends its time and memory (section 5 of
-// shared/design/downsizenet.md). CPU, float32 (and float64, for gradcheck);
+// docs/method.md). CPU, float32 (and float64, for gradcheck);
 // the Python side falls back to PyTorch for anything else.
 //
 // Shapes: x (B, CIN, H, W) contiguous; wa (F, CIN, 3, 3); ba (F); wb (F, F,

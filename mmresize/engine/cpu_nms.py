@@ -3,7 +3,7 @@
 mmdet's detectors call ``mmcv.ops.batched_nms``, which calls the compiled
 ``nms`` of ``mmcv._ext`` on the boxes' device. An mmcv built with
 ``FORCE_CUDA=0`` (minutes, where a CUDA build of every op takes far longer;
-``tools/gpu_matrix.sh`` builds one on a fresh GPU machine) has only the CPU
+``.ci/device/gpu_matrix.sh`` builds one on a fresh GPU machine) has only the CPU
 kernel, so a detector trained on the GPU fails at its first prediction.
 :func:`route_nms_to_cpu` wraps that one entry point: boxes and scores go to
 the CPU, mmcv's own CPU kernel keeps the same boxes (same greedy algorithm,

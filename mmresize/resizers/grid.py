@@ -6,7 +6,7 @@ Bilinear clamps ``u`` at 0 before taking ``floor``; bicubic does not. Neighbour
 indices are clamped into ``[0, in_size - 1]`` (replicate border), exactly as
 ``F.interpolate`` does, so the weights below reproduce it borders included.
 
-See ``shared/design/downsizenet.md`` sections 1-2 (Ma & Li, BMVC 2022).
+See ``docs/method.md`` sections 1-2 (Ma & Li, BMVC 2022).
 """
 import functools
 from typing import NamedTuple, Tuple

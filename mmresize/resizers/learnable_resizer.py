@@ -4,7 +4,7 @@ Computer Vision Tasks", ICCV 2021 (arXiv 2103.09950).
 A residual network around bilinear resizing: features are resized to the
 target (the bottleneck), refined by residual blocks, mapped back to C channels
 and added to the bilinearly resized input. Its output is not constrained to
-be an image (see ``shared/design/downsizenet.md`` section 7).
+be an image (see ``docs/method.md`` section 7).
 """
 from typing import Optional, Tuple
 
