@@ -2,6 +2,10 @@
 task generalisation): extract it from a task checkpoint, check it against a
 target config, load it frozen.
 
+The task checkpoint is unpickled fully only if it is the user's own
+(``mmresize.trust``); the resizer checkpoint written from it holds only
+tensors and plain data, so that it can be shared and read weights-only.
+
 A resizer checkpoint is ``{'state_dict': ..., 'meta': {'mmresize_resizer':
 {'type', 'args', 'sha256', 'source_checkpoint', 'source_config',
 'source_iter', 'ema'}}}``; mmengine's ``Pretrained`` init can read it, and
@@ -22,7 +26,7 @@ from mmresize.resizers.checkpoint import (
     checksum,
     differences,
     full_args,
-    read_checkpoint,
+    read_task_checkpoint,
     refuse_gated,
     shape_differences,
     short_type,
@@ -53,15 +57,22 @@ def resizer_state_dict(state: Dict[str, torch.Tensor]
             for k, v in state.items() if k.startswith(PREFIX)}
 
 
-def extract(path: str, ema: bool = False) -> dict:
+def extract(path: str, ema: bool = False, trusted: bool = False) -> dict:
     """A resizer checkpoint dict from a task checkpoint written by train.py.
 
     Args:
         path: the task checkpoint.
         ema: take the EMA weights (mmengine's EMAHook stores them in
             ``state_dict`` and the raw weights in ``ema_state_dict``).
+        trusted: unpickle ``path`` fully wherever it lies (the user said it
+            is their own); otherwise only under a trusted work dir.
+
+    Raises:
+        ResizerCheckpointError: the file is no usable task checkpoint.
+        UntrustedCheckpointError: it needs full unpickling and is not the
+            user's own (``mmresize.trust``).
     """
-    checkpoint = read_checkpoint(path)
+    checkpoint = read_task_checkpoint(path, trusted)
     state = checkpoint.get('state_dict')
     if not isinstance(state, dict):
         raise ResizerCheckpointError(f'{path} has no state_dict')
@@ -74,9 +85,9 @@ def extract(path: str, ema: bool = False) -> dict:
                  for k, v in checkpoint['ema_state_dict'].items()
                  if k.startswith('module.')}
     resizer_state = resizer_state_dict(state)
-    refuse_gated(resizer_state, path)
     meta = checkpoint.get('meta', {})
     resizer_cfg = _source_resizer_cfg(meta, path)
+    refuse_gated(resizer_state, resizer_cfg, path)
     kind = short_type(resizer_cfg['type'])
     if kind in FIXED_TYPES:
         raise ResizerCheckpointError(
@@ -119,13 +130,22 @@ def check_against_config(resizer_ckpt: dict, config_path: str) -> None:
 
 
 def save_atomic(obj: dict, path: str, force: bool = False) -> None:
-    """torch.save to ``path`` via a temporary file; never a half file."""
+    """torch.save to ``path`` via a temporary file; never a half file, and
+    never one that needs more than a weights-only load."""
     if osp.exists(path) and not force:
-        raise ResizerCheckpointError(f'{path} exists; pass --force to overwrite it')
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
+        raise ResizerCheckpointError(
+            f'{path} exists; pass --force to overwrite it')
     buffer = io.BytesIO()
     torch.save(obj, buffer)
+    unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
+        io.BytesIO(buffer.getvalue()))
+    if unsafe:
+        raise ResizerCheckpointError(
+            f'not writing {path}: the resizer record holds {", ".join(unsafe)}'
+            ', beyond tensors and plain data, so it could not be loaded '
+            'weights-only; give the resizer config plain values')
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-resizer-')
     try:
         with os.fdopen(fd, 'wb') as f:
