@@ -14,6 +14,7 @@ A resizer checkpoint is ``{'state_dict': ..., 'meta': {'mmresize_resizer':
 import io
 import os
 import os.path as osp
+import pickle
 import tempfile
 from typing import Dict
 
@@ -30,6 +31,7 @@ from mmresize.resizers.checkpoint import (
     refuse_gated,
     shape_differences,
     short_type,
+    torch_reason,
 )
 
 PREFIX = 'data_preprocessor.resizer.'
@@ -137,13 +139,13 @@ def save_atomic(obj: dict, path: str, force: bool = False) -> None:
             f'{path} exists; pass --force to overwrite it')
     buffer = io.BytesIO()
     torch.save(obj, buffer)
-    unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
-        io.BytesIO(buffer.getvalue()))
-    if unsafe:
+    try:  # what every reader does (load_resizer_checkpoint)
+        torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+    except pickle.UnpicklingError as err:
         raise ResizerCheckpointError(
-            f'not writing {path}: the resizer record holds {", ".join(unsafe)}'
-            ', beyond tensors and plain data, so it could not be loaded '
-            'weights-only; give the resizer config plain values')
+            f'not writing {path}: the resizer record holds more than tensors '
+            f'and plain data ({torch_reason(err)}), so it could not be loaded '
+            'weights-only; give the resizer config plain values') from None
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-resizer-')
