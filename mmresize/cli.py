@@ -1,5 +1,6 @@
 """What tools/train.py and tools/test.py share: arguments, config loading,
-distributed set-up without GPUs, building the runner."""
+distributed set-up without GPUs, which checkpoints the run may unpickle
+(``mmresize.trust``), building the runner."""
 import argparse
 import os
 import os.path as osp
@@ -13,6 +14,7 @@ from mmresize.engine.cpu_nms import route_nms_to_cpu
 from mmresize.engine.visualizers import release_visualizers
 from mmresize.preflight import point_data_root, preflight
 from mmresize.resizers.checkpoint import trust_local_checkpoints
+from mmresize.trust import trust_dir, trust_file
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +27,17 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='unpickle the checkpoint this run loads (CHECKPOINT, --resume '
+        'CKPT or load_from) fully although it is outside the work dirs: only '
+        'for your own file, unpickling runs code in it')
+
+
+def trust_named_checkpoint(cfg: Config, args: argparse.Namespace) -> None:
+    """With ``--trust-checkpoint``, trust the file ``cfg.load_from``."""
+    if args.trust_checkpoint and cfg.get('load_from'):
+        trust_file(cfg.load_from)
 
 
 def use_cpu_ddp(cfg: Config) -> None:
@@ -49,7 +62,6 @@ def use_cpu_ddp(cfg: Config) -> None:
 def load_config(args: argparse.Namespace) -> Config:
     """The config at ``args.config`` with the common options applied."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    trust_local_checkpoints()
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config} does not exist')
     cfg = Config.fromfile(args.config)
@@ -80,8 +92,12 @@ def build_runner(cfg: Config) -> Runner:
     """The config's runner; on a GPU with an mmcv built without CUDA ops,
     detectors' nms runs on the CPU (``mmresize.engine.cpu_nms``). A runner
     built earlier in the process does not lend it its visualizer
-    (``mmresize.engine.visualizers``)."""
+    (``mmresize.engine.visualizers``). Its work dir is the user's own: the
+    checkpoints in it may be unpickled fully (``--resume``)."""
     release_visualizers()
+    trust_local_checkpoints()
+    if cfg.get('work_dir'):
+        trust_dir(cfg.work_dir)
     if route_nms_to_cpu():
         print('mmcv was built without CUDA ops: nms runs on the CPU (other '
               'mmcv ops, e.g. RoIAlign, still need an mmcv built with CUDA)')

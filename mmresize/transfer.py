@@ -2,6 +2,10 @@
 task generalisation): extract it from a task checkpoint, check it against a
 target config, load it frozen.
 
+The task checkpoint is unpickled fully only if it is the user's own
+(``mmresize.trust``); the resizer checkpoint written from it holds only
+tensors and plain data, so that it can be shared and read weights-only.
+
 A resizer checkpoint is ``{'state_dict': ..., 'meta': {'mmresize_resizer':
 {'type', 'args', 'sha256', 'source_checkpoint', 'source_config',
 'source_iter', 'ema'}}}``; mmengine's ``Pretrained`` init can read it, and
@@ -10,6 +14,7 @@ A resizer checkpoint is ``{'state_dict': ..., 'meta': {'mmresize_resizer':
 import io
 import os
 import os.path as osp
+import pickle
 import tempfile
 from typing import Dict
 
@@ -22,10 +27,11 @@ from mmresize.resizers.checkpoint import (
     checksum,
     differences,
     full_args,
-    read_checkpoint,
+    read_task_checkpoint,
     refuse_gated,
     shape_differences,
     short_type,
+    torch_reason,
 )
 
 PREFIX = 'data_preprocessor.resizer.'
@@ -53,15 +59,22 @@ def resizer_state_dict(state: Dict[str, torch.Tensor]
             for k, v in state.items() if k.startswith(PREFIX)}
 
 
-def extract(path: str, ema: bool = False) -> dict:
+def extract(path: str, ema: bool = False, trusted: bool = False) -> dict:
     """A resizer checkpoint dict from a task checkpoint written by train.py.
 
     Args:
         path: the task checkpoint.
         ema: take the EMA weights (mmengine's EMAHook stores them in
             ``state_dict`` and the raw weights in ``ema_state_dict``).
+        trusted: unpickle ``path`` fully wherever it lies (the user said it
+            is their own); otherwise only under a trusted work dir.
+
+    Raises:
+        ResizerCheckpointError: the file is no usable task checkpoint.
+        UntrustedCheckpointError: it needs full unpickling and is not the
+            user's own (``mmresize.trust``).
     """
-    checkpoint = read_checkpoint(path)
+    checkpoint = read_task_checkpoint(path, trusted)
     state = checkpoint.get('state_dict')
     if not isinstance(state, dict):
         raise ResizerCheckpointError(f'{path} has no state_dict')
@@ -74,9 +87,9 @@ def extract(path: str, ema: bool = False) -> dict:
                  for k, v in checkpoint['ema_state_dict'].items()
                  if k.startswith('module.')}
     resizer_state = resizer_state_dict(state)
-    refuse_gated(resizer_state, path)
     meta = checkpoint.get('meta', {})
     resizer_cfg = _source_resizer_cfg(meta, path)
+    refuse_gated(resizer_state, resizer_cfg, path)
     kind = short_type(resizer_cfg['type'])
     if kind in FIXED_TYPES:
         raise ResizerCheckpointError(
@@ -119,13 +132,22 @@ def check_against_config(resizer_ckpt: dict, config_path: str) -> None:
 
 
 def save_atomic(obj: dict, path: str, force: bool = False) -> None:
-    """torch.save to ``path`` via a temporary file; never a half file."""
+    """torch.save to ``path`` via a temporary file; never a half file, and
+    never one that needs more than a weights-only load."""
     if osp.exists(path) and not force:
-        raise ResizerCheckpointError(f'{path} exists; pass --force to overwrite it')
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
+        raise ResizerCheckpointError(
+            f'{path} exists; pass --force to overwrite it')
     buffer = io.BytesIO()
     torch.save(obj, buffer)
+    try:  # what every reader does (load_resizer_checkpoint)
+        torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise ResizerCheckpointError(
+            f'not writing {path}: the resizer record holds more than tensors '
+            f'and plain data ({torch_reason(err)}), so it could not be loaded '
+            'weights-only; give the resizer config plain values') from None
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-resizer-')
     try:
         with os.fdopen(fd, 'wb') as f:

@@ -11,7 +11,6 @@ from torch.func import functional_call
 
 from mmresize.resizers import DownsizeNet, InterpolateResizer, LearnableResizer
 from mmresize.resizers.downsizenet import (
-    GatedCheckpointError,
     bilinear_logits,
     normalised_coefficients,
     smoothed_prior,
@@ -313,29 +312,6 @@ def test_bad_sizes(size, error, message):
 def test_bad_downsizenet_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         DownsizeNet(**kwargs)
-
-
-@pytest.mark.parametrize('kwargs', [dict(init='interp'),
-                                    dict(learned_start='prior'),
-                                    dict(init='interp',
-                                         learned_start='uniform')])
-def test_gated_arguments_name_what_changed(kwargs):
-    with pytest.raises(GatedCheckpointError, match="removed DownsizeNet's "
-                       "gated start.*init='near_bilinear'"):
-        DownsizeNet(**kwargs)
-    with pytest.raises(TypeError, match='unexpected arguments'):
-        DownsizeNet(colour='red')
-
-
-@pytest.mark.parametrize('gate,hint', [(-0.08, 'exactly bilinear'),
-                                       (0.2, 'retrain')])
-def test_gated_weights_name_what_changed(gate, hint):
-    """A state dict of the gated DownsizeNet (it had a 'blend' parameter)
-    cannot be loaded, strictly or not, and the error says why."""
-    state = dict(DownsizeNet().state_dict(), blend=torch.tensor(gate))
-    for strict in (True, False):
-        with pytest.raises(GatedCheckpointError, match=hint):
-            DownsizeNet().load_state_dict(state, strict=strict)
 
 
 def test_bad_interpolate_arguments():

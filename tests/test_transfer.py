@@ -7,6 +7,7 @@ import torch
 from mmdet.datasets import VOCDataset
 from mmengine.runner import Runner
 
+from mmresize.cli import build_runner
 from mmresize.transfer import ResizerCheckpointError, extract
 from tests.data_factory import make_voc_detection, make_voc_segmentation
 from tests.tiny_runner import tiny_config
@@ -32,8 +33,10 @@ def data(tmp_path_factory):
 
 
 def train(config, data_root, work_dir, iters=2, **overrides):
+    """Train as tools/train.py does: its work dir is the user's own, so
+    its checkpoints may be unpickled fully (``mmresize.trust``)."""
     cfg = tiny_config(config, data_root, work_dir, iters=iters, **overrides)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     return runner, osp.join(str(work_dir), f'iter_{iters}.pth')
 
@@ -155,7 +158,7 @@ def test_write_is_atomic(det_checkpoint, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize('case', ['corrupt', 'no_resizer', 'bilinear',
-                                  'missing', 'ema', 'gated'])
+                                  'missing', 'ema', 'gated', 'gated_args'])
 def test_bad_sources_give_clear_errors(case, det_checkpoint, data, tmp_path,
                                        capsys):
     path, _ = det_checkpoint
@@ -180,11 +183,21 @@ def test_bad_sources_give_clear_errors(case, det_checkpoint, data, tmp_path,
         message = 'does not exist'
     elif case == 'gated':  # a task checkpoint of mmresize 0.1
         path = gated(det_checkpoint[0], tmp_path, 'data_preprocessor.resizer.')
-        message = 'gated DownsizeNet'
+        message = 'mmresize 0.1 gated DownsizeNet checkpoint (its gate g = -0.078)'
+    elif case == 'gated_args':  # its config names the gated start
+        checkpoint = torch.load(det_checkpoint[0], weights_only=False)
+        config = checkpoint['meta']['cfg']
+        assert "init='random'" in config
+        checkpoint['meta']['cfg'] = config.replace(
+            "init='random'", "init='interp', learned_start='prior'")
+        path = str(tmp_path / 'gated_args.pth')
+        torch.save(checkpoint, path)
+        message = 'mmresize 0.1 gated DownsizeNet checkpoint. Its'
     else:
         message = 'no EMA weights'
-    args = [path, str(tmp_path / 'out.pth')] + (['--ema'] if case == 'ema'
-                                                else [])
+    # files made here are the user's own: full unpickling is allowed
+    args = [path, str(tmp_path / 'out.pth'), '--trust-checkpoint'] + (
+        ['--ema'] if case == 'ema' else [])
     assert transfer(args) == 1
     assert message in capsys.readouterr().err
     assert not (tmp_path / 'out.pth').exists()
@@ -200,16 +213,35 @@ def gated(path: str, tmp_path, prefix: str = '') -> str:
     return out
 
 
-def test_gated_transfer_file_is_refused_naming_the_change(det_checkpoint,
+GATED_ERROR = (r"mmresize 0.1 gated DownsizeNet checkpoint.*cannot be "
+               r"converted exactly: retrain.*g <= 0 was exactly bilinear "
+               r"interpolation: use InterpolateResizer\(mode='bilinear'\)")
+
+
+@pytest.mark.parametrize('old', ['weights', 'arguments'])
+def test_gated_transfer_file_is_refused_naming_the_change(old, det_checkpoint,
                                                           tmp_path):
+    """A transfer file of mmresize 0.1: its gate ``blend`` among the
+    weights, or the gated start's arguments in its record."""
     out = str(tmp_path / 'resizer.pth')
     assert transfer([det_checkpoint[0], out]) == 0
+    if old == 'weights':
+        path = gated(out, tmp_path)
+    else:
+        checkpoint = torch.load(out, weights_only=True)
+        checkpoint['meta']['mmresize_resizer']['args'].update(
+            init='interp', learned_start='prior')
+        path = str(tmp_path / 'gated_args.pth')
+        torch.save(checkpoint, path)
     from mmresize.resizers import DownsizeNet
     resizer = DownsizeNet(init='random', init_cfg=dict(
-        type='Pretrained', checkpoint=gated(out, tmp_path)))
-    with pytest.raises(ResizerCheckpointError, match="exactly bilinear.*removed "
-                       "DownsizeNet's gated start"):
+        type='Pretrained', checkpoint=path))
+    with pytest.raises(ResizerCheckpointError, match=GATED_ERROR):
         resizer.init_weights()
+    assert transfer([det_checkpoint[0], out, '--force']) == 0
+    resizer = DownsizeNet(init='random', init_cfg=dict(
+        type='Pretrained', checkpoint=out))
+    resizer.init_weights()  # the same file without the gate loads
 
 
 def test_loading_checks_type_args_and_checksum(det_checkpoint, tmp_path):

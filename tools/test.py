@@ -1,9 +1,13 @@
 """Evaluate a checkpoint: mAP (mmdet configs) or mIoU (mmseg configs).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
-                         [--data-root DIR] [--cfg-options key=value ...]
+                         [--data-root DIR] [--trust-checkpoint]
+                         [--cfg-options key=value ...]
 
 Predictions are mapped back to the original image size before the metric.
+CHECKPOINT is unpickled fully only if it lies in a work dir (the run's,
+./work_dirs/ or MMRESIZE_TRUSTED_DIRS) or with --trust-checkpoint; any other
+file is loaded weights-only (``mmresize.trust``).
 """
 import argparse
 import os.path as osp
@@ -19,6 +23,7 @@ from mmresize.cli import (  # noqa: E402
     build_runner,
     load_config,
     stop_unless_ready,
+    trust_named_checkpoint,
 )
 
 
@@ -38,6 +43,7 @@ def main() -> None:
     cfg = load_config(args)
     stop_unless_ready(cfg, args, 'test', ('test', ), weights=False)
     cfg.load_from = args.checkpoint
+    trust_named_checkpoint(cfg, args)
     if args.out:
         evaluators = cfg.test_evaluator
         cfg.test_evaluator = ([evaluators] if isinstance(evaluators, dict)

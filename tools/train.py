@@ -2,11 +2,14 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
                                  [--data-root DIR] [--no-pretrained]
+                                 [--trust-checkpoint]
                                  [--cfg-options key=value ...]
 
 Works for mmdet and mmseg configs alike (the config's ``default_scope``
 decides). Like mmdet's and mmseg's own ``tools/train.py``, plus: resuming and
 loading checkpoints works under torch >= 2.6 without environment variables,
+unpickling fully only checkpoints in the work dirs (others need
+``--trust-checkpoint`` or load weights-only; ``mmresize.trust``),
 ``--amp`` works on CPU (bf16), ``--launcher pytorch`` works without GPUs
 (gloo), and missing data or backbone weights stop the run before it starts,
 with what to do (``mmresize.preflight``).
@@ -25,6 +28,7 @@ from mmresize.cli import (  # noqa: E402
     build_runner,
     load_config,
     stop_unless_ready,
+    trust_named_checkpoint,
 )
 from mmresize.engine.amp import enable_amp  # noqa: E402
 from mmresize.preflight import strip_downloads  # noqa: E402
@@ -61,6 +65,7 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    trust_named_checkpoint(cfg, args)
     build_runner(cfg).train()
 
 

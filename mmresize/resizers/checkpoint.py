@@ -1,14 +1,17 @@
-"""Resizer checkpoints: loading local checkpoints under torch >= 2.6, and
-reading, checking and loading the resizer checkpoints that
+"""Loading checkpoint files, and the resizer checkpoints that
 ``tools/transfer_resizer.py`` writes (``mmresize.transfer``).
 
-torch 2.6 made ``torch.load`` default to ``weights_only=True``; mmengine
-0.10.7 calls it without the argument, so a checkpoint holding its message
-hub (``HistoryBuffer``), numpy scalars or config objects fails to load and
-``--resume`` breaks. ``trust_local_checkpoints`` re-registers mmengine's loader
-for local paths with ``weights_only=False``: the files our tools load are the
-user's own training outputs, which are pickles by design (as with torch < 2.6).
-Remote URLs keep torch's safe default.
+Resizer checkpoints are meant to be shared, so they are always read with
+``torch.load(..., weights_only=True)``: they hold only tensors and plain data
+(dicts, lists, str, int, float, bool, None), and a file holding anything else
+is refused before any of it is unpickled. Task checkpoints (mmengine's, with
+the message hub and numpy arrays) need full unpickling, which runs code named
+in the file: ``load_local`` does it only for the user's own files
+(``mmresize.trust``) and loads any other file weights-only.
+``trust_local_checkpoints`` makes mmengine load local files through
+``load_local`` (mmengine 0.10.7 calls ``torch.load`` without
+``weights_only``, which torch >= 2.6 reads as ``True``, so ``--resume``
+failed); remote URLs keep mmengine's own loader.
 
 A resizer checkpoint is ``{'state_dict': ..., 'meta': {'mmresize_resizer':
 {'type', 'args', 'sha256', ...}}}``: ``load_resizer_checkpoint`` checks type,
@@ -17,30 +20,75 @@ arguments and checksum before loading it strictly.
 import hashlib
 import inspect
 import os.path as osp
-from typing import Dict, List, Optional, Tuple
+import pickle
+import re
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from .downsizenet import GatedCheckpointError, check_not_gated
+from mmresize.trust import UntrustedCheckpointError, is_trusted, untrusted_message
 
 IGNORED_ARGS = ('frozen', 'init_cfg')
-_FULL_LOAD = 'weights_only' in inspect.signature(torch.load).parameters
+# mmresize 0.1's gated DownsizeNet: its gate parameter and its arguments
+GATE_KEY = 'blend'
+GATED_ARG = 'learned_start'
+GATED_INIT = 'interp'
 
 
-def load_local(filename: str, map_location=None) -> dict:
-    """``torch.load`` of a local checkpoint, objects included."""
+def refused_types(path: str, err: Exception) -> Optional[str]:
+    """The globals a weights-only ``torch.load`` of ``path`` refused, as
+    text; ``None`` when ``err`` is no such refusal (e.g. a corrupt file)."""
+    text = str(err)
+    if not (isinstance(err, pickle.UnpicklingError)
+            and 'Unsupported global' in text):
+        return None
+    try:
+        names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except Exception:  # legacy (non-zip) format: the first one torch names
+        names = re.findall(r'GLOBAL (\S+)', text)[:1]
+    return ', '.join(sorted(names)) or 'unknown globals'
+
+
+def torch_reason(err: Exception) -> str:
+    """What a ``torch.load`` error says was wrong, in one line."""
+    text = str(err).split('WeightsUnpickler error:')[-1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # torch's advice to allow-list the global is not ours
+    return lines[0].split(' Please use')[0] if lines else type(err).__name__
+
+
+def load_local(filename: str, map_location=None, trusted: bool = False
+               ) -> Any:
+    """``torch.load`` of a local checkpoint: fully when it is the user's own
+    (``mmresize.trust.is_trusted``, or ``trusted``: the user said so),
+    weights-only otherwise.
+
+    Raises:
+        FileNotFoundError: no such file.
+        UntrustedCheckpointError: not the user's own, and it holds objects
+            beyond tensors and plain data; nothing of it was unpickled.
+    """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} does not exist')
-    if _FULL_LOAD:
+    if trusted or is_trusted(filename):
         return torch.load(filename, map_location=map_location,
                           weights_only=False)
-    return torch.load(filename, map_location=map_location)
+    try:
+        return torch.load(filename, map_location=map_location,
+                          weights_only=True)
+    except pickle.UnpicklingError as err:
+        needs = refused_types(filename, err)
+        if needs is None:
+            raise
+        raise UntrustedCheckpointError(
+            untrusted_message(filename, needs)) from None
 
 
 def trust_local_checkpoints() -> None:
-    """Make mmengine load local checkpoints fully (idempotent)."""
+    """Make mmengine load local checkpoints with ``load_local``
+    (idempotent)."""
     CheckpointLoader.register_scheme(prefixes='', force=True)(load_local)
 
 
@@ -93,28 +141,72 @@ def checksum(state_dict: Dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def read_checkpoint(path: str) -> dict:
-    """A local checkpoint dict, or ResizerCheckpointError saying why not."""
+def load_plain(path: str) -> Any:
+    """``torch.load(path, weights_only=True)`` with no extra types allowed;
+    a ResizerCheckpointError, before anything is unpickled, for a file
+    holding more than tensors and plain data."""
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        needs = refused_types(path, err)
+        if needs is None:
+            raise
+        raise ResizerCheckpointError(
+            f'{path} holds objects beyond tensors and plain data ({needs}); '
+            'a resizer checkpoint never does, and loading them would run '
+            'code named in the file, so it is not loaded. Use a file written '
+            'by tools/transfer_resizer.py or a plain state dict '
+            '(torch.save(resizer.state_dict(), PATH)).') from None
+
+
+def _read_dict(path: str, load: Callable[[str], Any]) -> dict:
     if not osp.isfile(path):
         raise ResizerCheckpointError(f'checkpoint {path} does not exist')
     try:
-        checkpoint = load_local(path, map_location='cpu')
+        checkpoint = load(path)
+    except (ResizerCheckpointError, UntrustedCheckpointError):
+        raise
     except Exception as err:  # corrupt, truncated, not a checkpoint
         raise ResizerCheckpointError(
-            f'cannot read {path} as a PyTorch checkpoint ({err}); is the '
-            'file complete?') from err
+            f'cannot read {path} as a PyTorch checkpoint ({torch_reason(err)})'
+            '; is the file complete?') from err
     if not isinstance(checkpoint, dict):
-        raise ResizerCheckpointError(f'{path} holds a {type(checkpoint).__name__}, '
-                            'not an mmengine checkpoint dict')
+        raise ResizerCheckpointError(
+            f'{path} holds a {type(checkpoint).__name__}, not a checkpoint '
+            'dict')
     return checkpoint
 
 
-def refuse_gated(state: Dict[str, torch.Tensor], path: str) -> None:
-    """ResizerCheckpointError for weights of mmresize 0.1's gated DownsizeNet."""
-    try:
-        check_not_gated(state)
-    except GatedCheckpointError as err:
-        raise ResizerCheckpointError(f'{path}: {err}') from err
+def read_resizer_checkpoint(path: str) -> dict:
+    """A resizer checkpoint (or plain state dict), read weights-only."""
+    return _read_dict(path, load_plain)
+
+
+def read_task_checkpoint(path: str, trusted: bool = False) -> dict:
+    """A task checkpoint, unpickled fully only if it is the user's own
+    (``load_local``); UntrustedCheckpointError otherwise if it needs it."""
+    return _read_dict(
+        path, lambda p: load_local(p, map_location='cpu', trusted=trusted))
+
+
+def refuse_gated(state: Dict[str, torch.Tensor], args: Dict,
+                 path: str) -> None:
+    """ResizerCheckpointError for a resizer of mmresize 0.1's gated
+    DownsizeNet: its gate weight ``blend`` in ``state`` (the resizer's keys)
+    or its arguments (``init='interp'``, ``learned_start``) in ``args``."""
+    gate = state.get(GATE_KEY)
+    if gate is None and args.get('init') != GATED_INIT \
+            and GATED_ARG not in args:
+        return
+    value = (f' (its gate g = {float(gate):.4g})'
+             if isinstance(gate, torch.Tensor) and gate.numel() == 1 else '')
+    raise ResizerCheckpointError(
+        f'{path} is an mmresize 0.1 gated DownsizeNet checkpoint{value}. Its '
+        'coefficients were (1 - g) r_bilinear + g act(z), which the current '
+        'DownsizeNet cannot represent, so it cannot be converted exactly: '
+        'retrain with the current DownsizeNet. A gate at g <= 0 was exactly '
+        "bilinear interpolation: use InterpolateResizer(mode='bilinear') "
+        'for that.')
 
 
 def differences(record: dict, target_cfg: dict,
@@ -154,13 +246,13 @@ def load_resizer_checkpoint(module: torch.nn.Module, path: str) -> None:
     """Load a resizer checkpoint into ``module``, strictly and verified.
 
     An mmresize resizer checkpoint must match the module's type and
-    arguments and its checksum; a plain state dict (or an mmengine
-    checkpoint of just the resizer) is loaded strictly.
+    arguments and its checksum; a plain state dict (bare or under
+    ``'state_dict'``) is loaded strictly. Both are read weights-only.
     """
-    checkpoint = read_checkpoint(path)
+    checkpoint = read_resizer_checkpoint(path)
     state = checkpoint.get('state_dict', checkpoint)
-    refuse_gated(state, path)
     record = checkpoint.get('meta', {}).get('mmresize_resizer')
+    refuse_gated(state, (record or {}).get('args', {}), path)
     if record is not None:
         mine = dict(type=type(module).__name__, **arch_args(module))
         lines = differences(record, mine)
@@ -169,10 +261,11 @@ def load_resizer_checkpoint(module: torch.nn.Module, path: str) -> None:
                 f'{path} holds a different resizer than the one being '
                 'built:\n  ' + '\n  '.join(lines))
         if checksum(state) != record['sha256']:
-            raise ResizerCheckpointError(f'{path}: checksum mismatch, the weights '
-                                'were modified or the file is damaged')
+            raise ResizerCheckpointError(
+                f'{path}: checksum mismatch, the weights were modified or '
+                'the file is damaged')
     lines = shape_differences(state, module)
     if lines:
-        raise ResizerCheckpointError(f'{path} does not fit this resizer:\n  ' +
-                            '\n  '.join(lines))
+        raise ResizerCheckpointError(
+            f'{path} does not fit this resizer:\n  ' + '\n  '.join(lines))
     module.load_state_dict(state, strict=True)

@@ -5,17 +5,15 @@ Downsizing Network", BMVC 2022. Every output pixel is a convex combination of
 its K = 4 (bilinear grid) or 16 (bicubic grid) input neighbours, with
 coefficients inferred from the relative distance vector r and texture features
 read at the projected point ("floating-point pooling"). The exact definition
-lives in ``shared/design/downsizenet.md``; section numbers below refer to it.
+lives in ``docs/method.md``; section numbers below refer to it.
 
-Start (section 4, amended): an exactly-bilinear start from which every
-parameter trains is impossible wherever r has zeros (every integer factor).
-Two starts, both with true gradients (no custom backward: the gradients are
-PyTorch's derivatives of the forward): the paper's random one, the default
-(chosen by measurement, section 4's rule: in the paired CamVid study the
-task metric could not tell the two apart and the random start ended further
-from bilinear; README, "Which start is the default"), and a near-bilinear
-one, ``softmax(z + log r_eps)`` with r_eps the bilinear weights smoothed by
-eps towards uniform and the 1x1 conv z zero-initialised.
+Start (section 4): an exactly-bilinear start from which every parameter
+trains is impossible wherever r has zeros (every integer factor). Two starts,
+both with true gradients (no custom backward: the gradients are PyTorch's
+derivatives of the forward): the paper's random one, the default, and a
+near-bilinear one, ``softmax(z + log r_eps)`` with r_eps the bilinear weights
+smoothed by eps towards uniform and the 1x1 conv z zero-initialised. The
+measurements behind the default are in ``docs/benchmarks.md``.
 
 Cost: the last texture layer is evaluated only at the h x w anchor points it is
 read at (section 5). On CPU a compiled op (``fused.py``) evaluates the last
@@ -36,7 +34,7 @@ from .base import BaseResizer
 from .grid import Geometry, sampling_geometry
 from .sampling import gather_grid, gather_neighbourhood
 
-# Initialisation choices (section 4, amended): 'random' is the paper's plain
+# Initialisation choices (section 4): 'random' is the paper's plain
 # start (the default); the near-bilinear start adds the logits of the
 # smoothed bilinear weights to the network's (zero-initialised) ones.
 INITS = ('random', 'near_bilinear')
@@ -77,39 +75,6 @@ def normalised_coefficients(logits: torch.Tensor,
     return weights / weights.sum(dim=1, keepdim=True)
 
 
-class GatedCheckpointError(ValueError):
-    """Weights or arguments of the gated DownsizeNet of mmresize 0.1."""
-
-
-GATED_MESSAGE = (
-    "mmresize 0.2 removed DownsizeNet's gated start (init='interp', "
-    "learned_start, the 'blend' parameter): its coefficients were "
-    "(1 - g) r_bilinear + g act(z), and its backward trained the network on "
-    "a gradient the output does not have. The new start is "
-    "init='near_bilinear' (softmax(z + log r_eps)), which cannot represent "
-    "the gated function exactly, so such weights cannot be converted: "
-    "retrain with the current DownsizeNet.")
-
-
-def check_not_gated(state_dict: dict, prefix: str = '') -> None:
-    """Raise ``GatedCheckpointError`` for weights of the gated DownsizeNet.
-
-    Args:
-        state_dict: resizer (or whole-model) weights.
-        prefix: the resizer's key prefix in ``state_dict``.
-    """
-    gate = state_dict.get(prefix + 'blend')
-    if gate is None:
-        return
-    g = float(gate)
-    detail = (' (g <= 0: that resizer was exactly bilinear interpolation; '
-              "InterpolateResizer(mode='bilinear') is the same function)"
-              if g <= 0 else '')
-    raise GatedCheckpointError(
-        f'these weights ({prefix}blend = {g:.4f}{detail}) come from the '
-        f'gated DownsizeNet. {GATED_MESSAGE}')
-
-
 @MODELS.register_module()
 class DownsizeNet(BaseResizer):
     """Learned downsizing by per-pixel convex combination of neighbours.
@@ -146,16 +111,7 @@ class DownsizeNet(BaseResizer):
                  init: str = 'random',
                  init_eps: float = DEFAULT_INIT_EPS,
                  frozen: bool = False,
-                 init_cfg: Optional[dict] = None,
-                 **removed) -> None:
-        if removed or init == 'interp':
-            if init == 'interp' or 'learned_start' in removed:
-                raise GatedCheckpointError(
-                    f'DownsizeNet(init={init!r}, '
-                    f'{", ".join(f"{k}={v!r}" for k, v in removed.items())})'
-                    f': {GATED_MESSAGE}')
-            raise TypeError('DownsizeNet got unexpected arguments: '
-                            f'{sorted(removed)}')
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(in_channels=in_channels, frozen=frozen,
                          init_cfg=init_cfg)
         _check_choice('kernel', kernel, ('bilinear', 'bicubic'))
@@ -200,10 +156,6 @@ class DownsizeNet(BaseResizer):
         super().init_weights()
         if self.init_cfg is None:
             self._reset_coef_conv()
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        check_not_gated(state_dict, prefix)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def geometry(self, x: torch.Tensor, size: Tuple[int, int]) -> Geometry:
         """Sampling geometry of x (B, C, H, W) -> (h, w), cached per size."""
@@ -293,6 +245,6 @@ def _check_choice(name: str, value: str, choices: Tuple[str, ...]) -> None:
 
 
 __all__ = [
-    'DownsizeNet', 'GatedCheckpointError', 'bilinear_logits',
-    'check_not_gated', 'normalised_coefficients', 'smoothed_prior'
+    'DownsizeNet', 'bilinear_logits', 'normalised_coefficients',
+    'smoothed_prior'
 ]
