@@ -68,7 +68,7 @@ setup(
     packages=find_packages(include=['mmresize', 'mmresize.*']),
     python_requires='>=3.8',
     install_requires=[
-        'torch>=1.8',
+        'torch>=1.13',  # torch.load(weights_only=True)
         'mmengine>=0.10.0,<1.0.0',
         'mmcv>=2.0.0rc4,<2.2.0',
         'mmdet>=3.0.0,<3.4.0',

@@ -50,6 +50,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--opset', type=int, default=17)
     parser.add_argument('--force', action='store_true',
                         help='overwrite OUT if it exists')
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='unpickle CHECKPOINT (and the --against one) fully although it '
+        'lies outside your work dirs (only for files you trust: unpickling '
+        'runs code; see docs/reliability.md)')
     return parser.parse_args()
 
 
@@ -130,6 +135,10 @@ def main() -> None:
         raise SystemExit(f'{args.out} exists; pass --force to overwrite it')
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint {args.checkpoint} does not exist')
+    if args.trust_checkpoint:
+        from mmresize.trust import trust_file
+        for path in [args.checkpoint] + (args.against or [])[1:]:
+            trust_file(path)
     shape = tuple(args.shape)
     if min(shape) < 1:
         raise SystemExit(f'--shape must be positive, got {shape}')

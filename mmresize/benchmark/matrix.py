@@ -82,7 +82,9 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
     from mmresize.benchmark.timing import timed
     from mmresize.engine.cpu_nms import route_nms_to_cpu
     from mmresize.resizers.checkpoint import trust_local_checkpoints
+    from mmresize.trust import trust_dir
     trust_local_checkpoints()
+    trust_dir(out)  # this run's own checkpoints (resizer_drift reads one)
     nms_on_cpu = route_nms_to_cpu()  # GPU run, mmcv without CUDA ops
     code = code_version()  # before training: the code that runs
     cfg = build_cfg(task, variant, seed, factor, iters, out, cfg_options)
