@@ -1,4 +1,5 @@
-"""Tiny datasets in each config's own on-disk layout, generated per test.
+"""Tiny datasets in each config's own on-disk layout (shared per session by
+the fixtures in tests/conftest.py).
 
 Images hold random rectangles on noise; every layout is the one the real
 dataset class reads (VOC XML folders, COCO JSON, VOC12aug and Cityscapes

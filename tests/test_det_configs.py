@@ -1,37 +1,62 @@
-"""Every detection config builds, trains one step and tests on tiny data."""
+"""Every detection config builds as shipped; every DownsizeNet config
+trains one step and tests on tiny data (with the slim backbone of
+``tests.tiny_runner``; a bilinear twin differs from it only in the resizer,
+which is checked)."""
 import glob
 import os.path as osp
 
 import pytest
-from mmdet.datasets import CocoDataset, VOCDataset
 from mmengine.runner import Runner
 
-from tests.data_factory import make_coco_detection, make_voc_detection
-from tests.tiny_runner import evaluate_and_capture, tiny_config
+from tests.tiny_runner import (
+    build_shipped_model,
+    evaluate_and_capture,
+    split_resizer,
+    tiny_config,
+)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
     glob.glob(osp.join(ROOT, 'configs', d, '*.py'))
     for d in ('refinedet', 'centernet', 'detr', 'lighthead'))
 CONFIGS = [c for group in CONFIGS for c in group]
+DOWNSIZE = [c for c in CONFIGS if c.endswith('_downsize.py')]
 
 
 def test_every_downsize_config_has_a_bilinear_twin():
-    downsize = {c for c in CONFIGS if c.endswith('_downsize.py')}
-    assert downsize
-    for config in downsize:
-        assert osp.isfile(config.replace('_downsize.py', '_bilinear.py'))
+    assert len(DOWNSIZE) == 6 and len(CONFIGS) == 12
+    for config in DOWNSIZE:
+        twin = config.replace('_downsize.py', '_bilinear.py')
+        assert osp.isfile(twin)
+        # identical but for the resizer: training the twin too would run
+        # no code the DownsizeNet config does not
+        resizer, rest = split_resizer(twin)
+        assert rest == split_resizer(config)[1], twin
+        assert resizer['type'] == 'mmresize.InterpolateResizer', twin
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
-def test_config_trains_and_tests(config, tmp_path):
-    if '_coco_' in config:
-        root = make_coco_detection(tmp_path, CocoDataset.METAINFO['classes'])
-        metric = 'coco/bbox_mAP'
-    else:
-        root = make_voc_detection(tmp_path, VOCDataset.METAINFO['classes'])
-        metric = 'pascal_voc/mAP'
-    cfg = tiny_config(config, str(root) + '/', tmp_path / 'work')
+def test_shipped_config_builds(config):
+    """The model as shipped: the named backbone, the config's resizer."""
+    model = build_shipped_model(config)
+    assert type(model.data_preprocessor).__name__ == \
+        'DownsizeDetDataPreprocessor'
+    resizer = type(model.data_preprocessor.resizer).__name__
+    assert resizer == ('InterpolateResizer' if config.endswith(
+        '_bilinear.py') else 'DownsizeNet')
+    backbone = type(model.backbone).__name__
+    name = osp.basename(config)
+    assert f'_r{model.backbone.depth}_' in name if backbone == 'ResNet' \
+        else backbone == 'SSDVGG' and '_vgg16_' in name
+
+
+@pytest.mark.parametrize('config', DOWNSIZE, ids=osp.basename)
+def test_config_trains_and_tests(config, request, tmp_path):
+    coco = '_coco_' in config
+    root = request.getfixturevalue('coco_det_root' if coco else
+                                   'voc_det_root')
+    metric = 'coco/bbox_mAP' if coco else 'pascal_voc/mAP'
+    cfg = tiny_config(config, root, tmp_path / 'work', checkpoint=False)
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics, samples = evaluate_and_capture(runner)

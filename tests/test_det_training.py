@@ -1,4 +1,5 @@
 """Training through the detection preprocessor: gradients, freezing, tools."""
+import os
 import os.path as osp
 import re
 import subprocess
@@ -6,26 +7,25 @@ import sys
 
 import pytest
 import torch
-from mmdet.datasets import VOCDataset
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from tests.data_factory import make_voc_detection
-from tests.tiny_runner import assert_frozen_stays, assert_resizer_learns, tiny_config
+from tests.tiny_runner import (
+    assert_frozen_stays,
+    assert_resizer_learns,
+    slim_options,
+    tiny_config,
+)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 REFINEDET = osp.join(ROOT, 'configs', 'refinedet',
                      'refinedet_vgg16_voc0712_300to100_downsize.py')
-
-
-@pytest.fixture(scope='module')
-def voc_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('voc')
-    return str(make_voc_detection(root, VOCDataset.METAINFO['classes'])) + '/'
+CENTERNET = osp.join(ROOT, 'configs', 'centernet',
+                     'centernet_r18_voc0712_downsize.py')
 
 
 def build(voc_root, tmp_path, **resizer):
-    cfg = tiny_config(REFINEDET, voc_root, tmp_path)
+    cfg = tiny_config(REFINEDET, voc_root, tmp_path, checkpoint=False)
     cfg.model.data_preprocessor.resizer.update(resizer)
     init_default_scope('mmdet')
     runner = Runner.from_cfg(cfg)
@@ -35,7 +35,7 @@ def build(voc_root, tmp_path, **resizer):
 
 
 @pytest.mark.parametrize('init', ['random', 'near_bilinear'])
-def test_gradients_reach_downsizenet(voc_root, tmp_path, init):
+def test_gradients_reach_downsizenet(voc_det_root, tmp_path, init):
     """Detector loss -> every DownsizeNet parameter (300 -> 100, factor 3).
 
     Checked for both starts: at the near-bilinear one the 1x1 coefficient
@@ -43,34 +43,39 @@ def test_gradients_reach_downsizenet(voc_root, tmp_path, init):
     while that conv is zero) follow after one step.
     """
     torch.manual_seed(0)
-    model, batch, _ = build(voc_root, tmp_path, init=init)
+    model, batch, _ = build(voc_det_root, tmp_path, init=init)
     assert_resizer_learns(model, batch)
 
 
-def test_frozen_resizer_stays_bitwise_equal(voc_root, tmp_path):
+def test_frozen_resizer_stays_bitwise_equal(voc_det_root, tmp_path):
     torch.manual_seed(0)
-    model, batch, cfg = build(voc_root, tmp_path, frozen=True, init='random')
+    model, batch, cfg = build(voc_det_root, tmp_path, frozen=True, init='random')
     model.init_weights()
     assert_frozen_stays(model, batch, cfg.optim_wrapper,
                         next(model.bbox_head.parameters()))
 
 
-def run_tool(*args, cwd):
+def run_tool(*args, cwd, torch_home):
+    """A tool, offline, with its own (empty) torch cache."""
+    env = {**os.environ, 'MMRESIZE_OFFLINE': '1',
+           'TORCH_HOME': str(torch_home)}
     result = subprocess.run([sys.executable, *args], cwd=cwd,
-                            capture_output=True, text=True, timeout=600)
+                            capture_output=True, text=True, timeout=600,
+                            env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[
         -3000:]
     return result.stdout + result.stderr
 
 
-def test_train_then_test_tools(voc_root, tmp_path):
+def test_train_then_test_tools(voc_det_root, tmp_path):
+    """train.py on the layout the pre-flight message describes (offline,
+    ``--data-root``, ``--no-pretrained``), then test.py on its checkpoint;
+    CenterNet, whose ResNet-18 slims (RefineDet's VGG16 trains in-process
+    above and in test_det_configs)."""
     work = tmp_path / 'work'
-    data = [f'train_dataloader.dataset.dataset.datasets.{i}.data_root='
-            f'{voc_root}' for i in (0, 1)]
-    data += [f'{split}_dataloader.dataset.data_root={voc_root}'
-             for split in ('val', 'test')]
-    common = data + [
-        'model.backbone.init_cfg=None', 'train_dataloader.batch_size=2',
+    data = ['--data-root', voc_det_root]
+    common = slim_options(CENTERNET) + [
+        'train_dataloader.batch_size=2',
         'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
@@ -78,16 +83,20 @@ def test_train_then_test_tools(voc_root, tmp_path):
         'test_dataloader.persistent_workers=False'
     ]
     train_only = [
-        'train_cfg.type=IterBasedTrainLoop', 'train_cfg.max_iters=3',
+        'train_cfg.type=IterBasedTrainLoop', 'train_cfg.max_iters=1',
         'train_cfg.val_interval=1000', 'train_cfg._delete_=True',
         'param_scheduler=[]', 'default_hooks.checkpoint.by_epoch=False',
-        'default_hooks.checkpoint.interval=3',
+        'default_hooks.checkpoint.interval=1',
+        'default_hooks.checkpoint.save_optimizer=False',
         'default_hooks.logger.interval=1'
     ]
-    run_tool('tools/train.py', REFINEDET, '--work-dir', str(work),
-             '--cfg-options', *common, *train_only, cwd=ROOT)
-    checkpoint = work / 'iter_3.pth'
+    torch_home = tmp_path / 'torch'
+    run_tool('tools/train.py', CENTERNET, *data, '--no-pretrained',
+             '--work-dir', str(work), '--cfg-options', *common, *train_only,
+             cwd=ROOT, torch_home=torch_home)
+    checkpoint = work / 'iter_1.pth'
     assert checkpoint.is_file()
-    out = run_tool('tools/test.py', REFINEDET, str(checkpoint), '--work-dir',
-                   str(work), '--cfg-options', *common, cwd=ROOT)
+    out = run_tool('tools/test.py', CENTERNET, str(checkpoint), *data,
+                   '--work-dir', str(work), '--cfg-options', *common,
+                   cwd=ROOT, torch_home=torch_home)
     assert re.search(r'pascal_voc/mAP: \d', out), out[-2000:]

@@ -5,15 +5,13 @@ import os
 import os.path as osp
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from mmdet.datasets import VOCDataset
+from mmengine.config import Config
 
-from tests.data_factory import (
-    make_cityscapes,
-    make_voc_detection,
-    make_voc_segmentation,
-)
+from mmresize.preflight import point_data_root, preflight
+from tests.tiny_runner import slim_options
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DET = osp.join(ROOT, 'configs', 'refinedet',
@@ -25,8 +23,9 @@ ONE_STEP = [  # one iteration, no workers, BN instead of SyncBN (no GPUs)
     'train_cfg.type=IterBasedTrainLoop', 'train_cfg.max_iters=1',
     'train_cfg.val_interval=1000', 'train_cfg._delete_=True',
     'param_scheduler=[]', 'default_hooks.checkpoint.by_epoch=False',
-    'default_hooks.checkpoint.interval=1', 'train_dataloader.batch_size=2',
-    'train_dataloader.num_workers=0',
+    'default_hooks.checkpoint.interval=1',
+    'default_hooks.checkpoint.save_optimizer=False',
+    'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
     'train_dataloader.persistent_workers=False',
     'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
     'log_level=WARNING'
@@ -36,26 +35,23 @@ SYNCBN_OFF = ['model.backbone.norm_cfg.type=BN',
               'model.auxiliary_head.norm_cfg.type=BN']
 
 
+def offline(torch_home: Path) -> dict:
+    """The environment of a machine that cannot download, with its own
+    (empty) torch cache."""
+    return {'MMRESIZE_OFFLINE': '1', 'TORCH_HOME': str(torch_home)}
+
+
 def run_tool(*args, torch_home):
     """A tool, offline, with its own (empty) torch cache."""
-    env = {**os.environ, 'MMRESIZE_OFFLINE': '1', 'TORCH_HOME': str(torch_home)}
     return subprocess.run([sys.executable, *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=600,
-                          env=env)
+                          env={**os.environ, **offline(torch_home)})
 
 
-@pytest.mark.parametrize('config,converter', [
-    (DET, 'misc/download_dataset.py --dataset-name voc2007'),
-    (SEG, 'dataset_converters/voc_aug.py'),
-    (CITY, 'dataset_converters/cityscapes.py')], ids=['det', 'seg', 'city'])
-def test_missing_data_stops_training_with_what_to_do(config, converter,
-                                                     tmp_path):
-    missing = tmp_path / 'nowhere'
-    work = tmp_path / 'work'
-    result = run_tool('tools/train.py', config, '--data-root', str(missing),
-                      '--work-dir', str(work), torch_home=tmp_path / 'torch')
-    message = result.stderr
-    assert result.returncode != 0
+def assert_says_what_to_do(message: str, missing: Path,
+                           converter: str) -> None:
+    """The stop message: the missing root, the converter that makes the
+    layout, the uncached weights and how to do without, in a few lines."""
     assert 'Traceback' not in message
     assert f'data root not found: {missing}' in message
     assert osp.join('.mim', 'tools', converter) in message
@@ -63,6 +59,33 @@ def test_missing_data_stops_training_with_what_to_do(config, converter,
     assert 'not in the local cache' in message
     assert '--no-pretrained' in message
     assert len(message.strip().splitlines()) <= 15
+
+
+@pytest.mark.parametrize('config,converter', [
+    (DET, 'misc/download_dataset.py --dataset-name voc2007'),
+    (SEG, 'dataset_converters/voc_aug.py'),
+    (CITY, 'dataset_converters/cityscapes.py')], ids=['det', 'seg', 'city'])
+def test_missing_data_message_says_what_to_do(config, converter, tmp_path,
+                                              monkeypatch):
+    """The message tools/train.py stops with (``--data-root`` pointed at
+    nothing), per dataset kind; the command itself is the next test's."""
+    for key, value in offline(tmp_path / 'torch').items():
+        monkeypatch.setenv(key, value)
+    missing = tmp_path / 'nowhere'
+    cfg = Config.fromfile(config)
+    point_data_root(cfg, str(missing))
+    message = preflight(cfg, config, 'train', ('train', 'val'), True)
+    assert_says_what_to_do(message, missing, converter)
+
+
+def test_missing_data_stops_training_with_what_to_do(tmp_path):
+    missing = tmp_path / 'nowhere'
+    work = tmp_path / 'work'
+    result = run_tool('tools/train.py', SEG, '--data-root', str(missing),
+                      '--work-dir', str(work), torch_home=tmp_path / 'torch')
+    assert result.returncode != 0
+    assert_says_what_to_do(result.stderr, missing,
+                           'dataset_converters/voc_aug.py')
     assert not work.exists()  # stopped before the runner was built
 
 
@@ -77,22 +100,17 @@ def test_missing_data_stops_testing(tmp_path):
     assert 'weights' not in result.stderr  # testing loads the checkpoint
 
 
-@pytest.mark.parametrize('config', [DET, SEG, CITY],
-                         ids=['det', 'seg', 'city'])
-def test_no_pretrained_trains_on_the_described_layout(config, tmp_path):
-    if config == DET:
-        root = str(make_voc_detection(tmp_path, VOCDataset.METAINFO[
-            'classes'], size=(200, 260)))
-        options = ONE_STEP
-    elif config == SEG:
-        root, options = str(make_voc_segmentation(tmp_path)), ONE_STEP + \
-            SYNCBN_OFF
-    else:
-        root, options = str(make_cityscapes(tmp_path)), ONE_STEP + SYNCBN_OFF
+def test_no_pretrained_trains_on_the_described_layout(cityscapes_root,
+                                                      tmp_path):
+    """``--data-root`` on the Cityscapes layout, ``--no-pretrained``, one
+    step (slim backbone). The same for a detection config:
+    test_det_training.test_train_then_test_tools; VOC segmentation's
+    layout: test_seg_configs.test_readme_command_trains_then_tests."""
     work = tmp_path / 'work'
-    result = run_tool('tools/train.py', config, '--data-root', root,
+    result = run_tool('tools/train.py', CITY, '--data-root', cityscapes_root,
                       '--no-pretrained', '--work-dir', str(work),
-                      '--cfg-options', *options, torch_home=tmp_path / 'torch')
+                      '--cfg-options', *ONE_STEP, *SYNCBN_OFF,
+                      *slim_options(CITY), torch_home=tmp_path / 'torch')
     assert result.returncode == 0, result.stderr[-3000:]
     assert (work / 'iter_1.pth').is_file()
 

@@ -11,7 +11,7 @@ from mmdet.datasets import VOCDataset
 from mmengine.runner import Runner
 
 from tests.data_factory import make_voc_detection, make_voc_segmentation
-from tests.tiny_runner import tiny_config
+from tests.tiny_runner import slim_options, tiny_config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DET = osp.join(ROOT, 'configs', 'centernet', 'centernet_r18_voc0712_downsize.py')
@@ -78,11 +78,15 @@ def test_two_process_training_syncs_resizer_gradients(kind, data, tmp_path):
         "custom_imports = dict(imports=['mmresize.det', 'mmresize.seg', "
         "'tests.dist_probe'], allow_failed_imports=False)\n"
         "custom_hooks = [dict(type='SaveResizerPerRankHook')]\n")
-    options = (data_options(kind, data[kind]) + CPU_SAFE + iter_options(3) + [
+    # the slim backbone; no checkpoint (the probe hook saves the resizers)
+    no_checkpoint = [o for o in iter_options(3)
+                     if not o.startswith('default_hooks.checkpoint.')]
+    options = (data_options(kind, data[kind]) + CPU_SAFE + no_checkpoint + [
+        'default_hooks.checkpoint=None',
         'model.data_preprocessor.resizer.init=random',
         'train_dataloader.batch_size=1',
         'optim_wrapper.optimizer.lr=0.01'
-    ])
+    ] + slim_options(DET if kind == 'det' else SEG))
     run(['-m', 'torch.distributed.run', '--nproc_per_node=2',
          '--master_port=29533', 'tools/train.py', str(config), '--launcher',
          'pytorch', '--work-dir', str(tmp_path), '--cfg-options', *options])
@@ -116,7 +120,7 @@ def test_resume_equals_uninterrupted_run(data, tmp_path):
 def test_bf16_amp_training(kind, data, tmp_path):
     from mmresize.engine.amp import BF16OptimWrapper, enable_amp
     cfg = tiny_config(DET if kind == 'det' else SEG, data[kind], tmp_path,
-                      iters=3)
+                      checkpoint=False)  # one step: bf16 convs are slow on CPU
     enable_amp(cfg)
     assert cfg.optim_wrapper.type == 'BF16OptimWrapper'
     runner = Runner.from_cfg(cfg)
@@ -173,7 +177,8 @@ def test_bad_boxes_are_dropped_with_a_warning(tmp_path):
     empty = root / 'VOC2007' / 'Annotations' / '2007_000001.xml'
     head = empty.read_text().split('<object>')[0]
     empty.write_text(head + '</annotation>')
-    cfg = tiny_config(DET, str(root) + '/', tmp_path / 'work', iters=2)
+    cfg = tiny_config(DET, str(root) + '/', tmp_path / 'work', iters=2,
+                      checkpoint=False)
     pipeline = cfg.train_dataloader.dataset.dataset.datasets[0].pipeline
     assert any(t['type'] == 'DropInvalidBoxes' for t in pipeline)
     for dataset in cfg.train_dataloader.dataset.dataset.datasets:
@@ -192,7 +197,7 @@ def test_bad_boxes_are_dropped_with_a_warning(tmp_path):
 
 def test_missing_data_root_names_the_path(tmp_path):
     missing = str(tmp_path / 'no_such_voc') + '/'
-    cfg = tiny_config(DET, missing, tmp_path / 'work')
+    cfg = tiny_config(DET, missing, tmp_path / 'work', checkpoint=False)
     with pytest.raises(Exception, match='no_such_voc'):
         Runner.from_cfg(cfg).train()
 
@@ -203,7 +208,8 @@ def test_unreadable_image_names_the_path(tmp_path):
     for year in (2007, 2012):
         (root / f'VOC{year}' / 'JPEGImages' /
          f'{year}_000000.jpg').write_bytes(b'not a jpeg')
-    cfg = tiny_config(DET, str(root) + '/', tmp_path / 'work')
+    cfg = tiny_config(DET, str(root) + '/', tmp_path / 'work',
+                      checkpoint=False)
     cfg.train_dataloader.sampler = dict(type='DefaultSampler', shuffle=False)
     with pytest.raises(Exception, match='_000000.jpg'):
         Runner.from_cfg(cfg).train()

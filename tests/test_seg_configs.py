@@ -1,5 +1,8 @@
-"""Every segmentation config builds, trains one step and tests on tiny data;
-gradients, freezing and the train/test tools through the README config."""
+"""Every segmentation config builds as shipped; every DownsizeNet config
+trains one step and tests on tiny data (with the slim backbone of
+``tests.tiny_runner``; a bilinear twin differs from it only in the resizer,
+which is checked); gradients, freezing and the train/test tools through the
+README config."""
 import glob
 import os.path as osp
 import re
@@ -10,11 +13,13 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from tests.data_factory import make_cityscapes, make_voc_segmentation
 from tests.tiny_runner import (
     assert_frozen_stays,
     assert_resizer_learns,
+    build_shipped_model,
     evaluate_and_capture,
+    slim_options,
+    split_resizer,
     tiny_config,
 )
 
@@ -23,28 +28,51 @@ CONFIGS = sorted(
     glob.glob(osp.join(ROOT, 'configs', 'fcn', '*.py')) +
     glob.glob(osp.join(ROOT, 'configs', 'deeplabv3plus', '*.py')) +
     glob.glob(osp.join(ROOT, 'configs', 'spnet', '*.py')))
+DOWNSIZE = [c for c in CONFIGS if c.endswith('_downsize.py')]
 README_CONFIG = osp.join(ROOT, 'configs', 'deeplabv3plus_downsize_voc.py')
 FCN_VOC = osp.join(ROOT, 'configs', 'fcn',
                    'fcn_r50-d8_voc12aug_512x512_0.3x_downsize.py')
 
 
-def data_for(config, tmp_path):
-    if 'cityscapes' in config:
-        return str(make_cityscapes(tmp_path)) + '/'
-    return str(make_voc_segmentation(tmp_path))
+@pytest.fixture
+def data_for(request):
+    """config path -> the session's tiny dataset in that config's layout."""
+    def get(config: str) -> str:
+        return request.getfixturevalue(
+            'cityscapes_root' if 'cityscapes' in config else 'voc_seg_root')
+    return get
 
 
 def test_every_downsize_config_has_a_bilinear_twin():
-    downsize = [c for c in CONFIGS if c.endswith('_downsize.py')]
-    assert len(downsize) == 6
-    for config in downsize:
-        assert osp.isfile(config.replace('_downsize.py', '_bilinear.py'))
+    assert len(DOWNSIZE) == 6
+    for config in DOWNSIZE:
+        twin = config.replace('_downsize.py', '_bilinear.py')
+        assert osp.isfile(twin)
+        # identical but for the resizer: training the twin too would run
+        # no code the DownsizeNet config does not
+        resizer, rest = split_resizer(twin)
+        assert rest == split_resizer(config)[1], twin
+        assert resizer['type'] == 'mmresize.InterpolateResizer', twin
 
 
 @pytest.mark.parametrize('config', CONFIGS + [README_CONFIG],
                          ids=osp.basename)
-def test_config_trains_and_tests(config, tmp_path):
-    cfg = tiny_config(config, data_for(config, tmp_path), tmp_path / 'work')
+def test_shipped_config_builds(config):
+    """The model as shipped: full ResNet-50, the config's resizer."""
+    model = build_shipped_model(config)
+    assert type(model.data_preprocessor).__name__ == \
+        'DownsizeSegDataPreProcessor'
+    resizer = type(model.data_preprocessor.resizer).__name__
+    assert resizer == ('InterpolateResizer' if config.endswith(
+        '_bilinear.py') else 'DownsizeNet')
+    assert f'_r{model.backbone.depth}-' in osp.basename(config) or \
+        config == README_CONFIG and model.backbone.depth == 50
+
+
+@pytest.mark.parametrize('config', DOWNSIZE, ids=osp.basename)
+def test_config_trains_and_tests(config, data_for, tmp_path):
+    cfg = tiny_config(config, data_for(config), tmp_path / 'work',
+                      checkpoint=False)
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics, samples = evaluate_and_capture(runner)
@@ -57,32 +85,36 @@ def test_config_trains_and_tests(config, tmp_path):
         assert tuple(sample['gt_sem_seg']['data'].shape[-2:]) == (h, w)
 
 
-def build(tmp_path, **resizer):
-    cfg = tiny_config(FCN_VOC, data_for(FCN_VOC, tmp_path), tmp_path / 'w')
+def build(voc_seg_root, tmp_path, **resizer):
+    cfg = tiny_config(FCN_VOC, voc_seg_root, tmp_path / 'w', checkpoint=False)
     cfg.model.data_preprocessor.resizer.update(resizer)
     runner = Runner.from_cfg(cfg)
     runner.model.init_weights()
     return runner.model, next(iter(runner.train_dataloader)), cfg
 
 
-def test_gradients_reach_downsizenet(tmp_path):
+def test_gradients_reach_downsizenet(voc_seg_root, tmp_path):
     torch.manual_seed(0)
-    model, batch, _ = build(tmp_path)
+    model, batch, _ = build(voc_seg_root, tmp_path)
     assert_resizer_learns(model, batch)
 
 
-def test_frozen_resizer_stays_bitwise_equal(tmp_path):
+def test_frozen_resizer_stays_bitwise_equal(voc_seg_root, tmp_path):
     torch.manual_seed(0)
-    model, batch, cfg = build(tmp_path, frozen=True, init='random')
+    model, batch, cfg = build(voc_seg_root, tmp_path, frozen=True,
+                              init='random')
     model.init_weights()
     assert_frozen_stays(model, batch, cfg.optim_wrapper,
                         model.decode_head.conv_seg.weight)
 
 
-def test_readme_command_trains_then_tests(tmp_path):
-    root = str(make_voc_segmentation(tmp_path))
+def test_readme_command_trains_then_tests(voc_seg_root, tmp_path):
+    """The README's two commands, data pointed by ``--cfg-options`` (the
+    other way the pre-flight message names, ``--data-root``, is
+    test_preflight's), the slim backbone."""
+    root = voc_seg_root
     work = tmp_path / 'work'
-    common = [
+    common = slim_options(README_CONFIG) + [
         f'train_dataloader.dataset.datasets.0.data_root={root}',
         f'train_dataloader.dataset.datasets.1.data_root={root}',
         f'val_dataloader.dataset.data_root={root}',
@@ -95,7 +127,9 @@ def test_readme_command_trains_then_tests(tmp_path):
         'test_dataloader.persistent_workers=False'
     ]
     train = ['train_cfg.max_iters=3', 'train_cfg.val_interval=1000',
-             'default_hooks.checkpoint.interval=3', 'param_scheduler=[]']
+             'default_hooks.checkpoint.interval=3',
+             'default_hooks.checkpoint.save_optimizer=False',
+             'param_scheduler=[]']
     for args in ((['tools/train.py', README_CONFIG, '--work-dir', str(work),
                    '--cfg-options'] + common + train),
                  (['tools/test.py', README_CONFIG, str(work / 'iter_3.pth'),

@@ -1,17 +1,22 @@
 """The paper's transfer table as configs: DeepLabv3+ source runs of 100 /
 200 / 300 epochs, their resizer extracted and frozen ahead of Light-Head
-R-CNN on VOC2007, and the bilinear twin; each trains and tests on tiny data."""
+R-CNN on VOC2007, and the bilinear twin. A source run and a target train
+and test on tiny data (slim backbones, ``tests.tiny_runner``); the twin,
+identical but for the resizer, builds."""
 import os.path as osp
 
 import pytest
 import torch
-from mmdet.datasets import VOCDataset
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmresize.transfer import check_against_config, extract, save_atomic
-from tests.data_factory import make_voc_detection, make_voc_segmentation
-from tests.tiny_runner import evaluate_and_capture, tiny_config
+from tests.tiny_runner import (
+    build_shipped_model,
+    evaluate_and_capture,
+    split_resizer,
+    tiny_config,
+)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TRANSFER = osp.join(ROOT, 'configs', 'transfer')
@@ -34,11 +39,11 @@ def test_source_schedules_are_the_stated_epochs(epochs):
 
 
 @pytest.fixture(scope='module')
-def resizer_file(tmp_path_factory):
+def resizer_file(tmp_path_factory, voc_seg_root):
     """A source run (one step on tiny data) and its extracted resizer."""
     root = tmp_path_factory.mktemp('table')
-    cfg = tiny_config(SOURCE.format(100), str(make_voc_segmentation(root)),
-                      root / 'source', **SEG_CPU)
+    cfg = tiny_config(SOURCE.format(100), voc_seg_root, root / 'source',
+                      **SEG_CPU)
     Runner.from_cfg(cfg).train()
     out = str(root / 'resizer.pth')
     save_atomic(extract(str(root / 'source' / 'iter_1.pth')), out)
@@ -52,17 +57,27 @@ def test_extracted_resizer_fits_every_target(epochs, resizer_file):
         TARGET.format(epochs))
 
 
-@pytest.mark.parametrize('config', [TARGET.format(100), BILINEAR],
-                         ids=['frozen', 'bilinear'])
-def test_target_trains_and_tests(config, resizer_file):
+def test_target_trains_and_tests(resizer_file, voc_det_root):
     path, root = resizer_file
-    voc = str(make_voc_detection(root, VOCDataset.METAINFO['classes'])) + '/'
-    cfg = tiny_config(config, voc, root / osp.basename(config))
-    if 'frozen' in config:
-        cfg.model.data_preprocessor.resizer.init_cfg.checkpoint = path
+    cfg = tiny_config(TARGET.format(100), voc_det_root, root / 'target',
+                      checkpoint=False)
+    cfg.model.data_preprocessor.resizer.init_cfg.checkpoint = path
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics, samples = evaluate_and_capture(runner)
     assert 'pascal_voc/mAP' in metrics and samples
     ann = runner.train_dataloader.dataset.dataset.ann_file
     assert ann.endswith('VOC2007/ImageSets/Main/trainval.txt')
+
+
+def test_bilinear_baseline_is_the_target_but_for_the_resizer():
+    """Same model, data and schedule as the trained target above, bilinear
+    interpolation in place of the frozen DownsizeNet; it builds as shipped
+    (ResNet-101)."""
+    resizer, rest = split_resizer(BILINEAR)
+    assert rest == split_resizer(TARGET.format(100))[1]
+    assert resizer == dict(type='mmresize.InterpolateResizer', mode='bilinear')
+    model = build_shipped_model(BILINEAR)
+    assert type(model.data_preprocessor.resizer).__name__ == \
+        'InterpolateResizer'
+    assert model.backbone.depth == 101

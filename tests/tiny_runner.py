@@ -1,18 +1,135 @@
-"""Turn a shipped config into a seconds-long run on generated data."""
+"""Turn a shipped config into a seconds-long run on generated data.
+
+Runs keep the config's preprocessor, resizer, heads, losses and data
+pipeline, but a ResNet-50/101 (or -18) backbone becomes a narrow ResNet-18
+(``slim_overrides``): the same mmdet / mmseg ResNet code at a fraction of
+the cost. The config tests also build every shipped model as it is
+(``build_shipped_model``). A checkpoint is written only where asked for.
+"""
+import copy
+import functools
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List, Tuple
 
 from mmengine.config import Config, ConfigDict
 
 from mmresize.preflight import point_data_root, strip_downloads
 
+SLIM_DEPTH = 18
+SLIM_BASE = 16  # the slim ResNet's base (and stem) channels
+# Output channels of ResNet stage i: base_channels * 2**i * expansion.
+EXPANSION = {18: 1, 34: 1, 50: 4, 101: 4, 152: 4}
+# The model parts that read the backbone's stages, and the keys that hold
+# the channels they read (mapped stage by stage) or their own widths (scaled
+# down by the same factor as the backbone).
+BACKBONE_READERS = ('neck', 'decode_head', 'auxiliary_head', 'rpn_head')
+STAGE_KEYS = ('in_channels', 'c1_in_channels')
+WIDTH_KEYS = ('channels', 'mid_channels', 'c1_channels', 'feat_channels')
+
+
+def unformatted(cfg: Config) -> Config:
+    """``cfg``, its text (as runners log and dump it, several times each)
+    not run through yapf, which took most of a tiny run's time.
+
+    mmengine 0.10.7's ``Config.fromfile`` ignores ``format_python_code``
+    for ordinary (non-lazy) configs, hence the copy.
+    """
+    return Config(cfg.to_dict(), cfg_text=cfg.text, filename=cfg.filename,
+                  format_python_code=False)
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(path: str) -> Config:
+    return unformatted(Config.fromfile(path))
+
+
+def load_config(path: str) -> Config:
+    """The config at ``path``, parsed once per session (a parse takes about
+    a second; tests read the shipped configs many times), as a copy of its
+    own, ``unformatted``."""
+    return copy.deepcopy(_parsed(path))
+
+
+def slim_overrides(model: ConfigDict) -> Dict[str, Any]:
+    """Dotted config keys (as ``--cfg-options`` and ``merge_from_dict`` take
+    them) that make a ResNet-backed ``model`` a ResNet-18 with
+    ``SLIM_BASE`` channels, with the parts reading its stages to match;
+    ``{}`` for other backbones (RefineDet's VGG16 stays).
+
+    Strides, dilations, out_indices, norms and the ResNet variant (V1c's
+    deep stem, contract_dilation) are the config's own.
+    """
+    backbone = model.get('backbone') or {}
+    depth = backbone.get('depth')
+    if not str(backbone.get('type', '')).split('.')[-1].startswith(
+            'ResNet') or depth not in EXPANSION:
+        return {}
+    base = backbone.get('base_channels', 64)
+    stage = {base * 2**i * EXPANSION[depth]: SLIM_BASE * 2**i
+             for i in range(backbone.get('num_stages', 4))}
+    factor = base * EXPANSION[depth] // SLIM_BASE
+    out = {'model.backbone.depth': SLIM_DEPTH,
+           'model.backbone.base_channels': SLIM_BASE,
+           'model.backbone.stem_channels': SLIM_BASE}
+    for part in BACKBONE_READERS:
+        head = model.get(part) or {}
+        for key in STAGE_KEYS:
+            if key in head:
+                value = head[key]
+                out[f'model.{part}.{key}'] = stage[value] if isinstance(
+                    value, int) else type(value)(stage[v] for v in value)
+        for key in WIDTH_KEYS:
+            if isinstance(head.get(key), int):
+                out[f'model.{part}.{key}'] = max(head[key] // factor, 1)
+    return out
+
+
+def slim_options(path: str) -> List[str]:
+    """``slim_overrides`` of the config at ``path`` as ``--cfg-options``
+    arguments for ``tools/train.py`` / ``tools/test.py``."""
+    overrides = slim_overrides(load_config(path).model)
+    return [f'{key}={value}'.replace(' ', '')
+            for key, value in overrides.items()]
+
+
+def split_resizer(path: str) -> Tuple[dict, dict]:
+    """(the resizer, the rest of the config) of the config at ``path``, as
+    dicts: twins that differ only in the resizer have equal rests."""
+    cfg = load_config(path).to_dict()
+    return cfg['model']['data_preprocessor'].pop('resizer'), cfg
+
+
+def build_shipped_model(path: str):
+    """The model of the config at ``path``, exactly as shipped (full
+    backbone, no weights downloaded), in the config's default scope."""
+    from mmengine.registry import MODELS, init_default_scope
+    cfg = load_config(path)
+    strip_downloads(cfg.model)
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    return MODELS.build(cfg.model)
+
 
 def tiny_config(path: str, data_root: str, work_dir: Path,
-                iters: int = 1, **overrides: Dict[str, Any]) -> Config:
-    """The config at ``path``, made to train ``iters`` steps on tiny data."""
-    cfg = Config.fromfile(path)
+                iters: int = 1, slim: bool = True, checkpoint: bool = True,
+                **overrides: Dict[str, Any]) -> Config:
+    """The config at ``path``, made to train ``iters`` steps on tiny data.
+
+    Args:
+        slim: swap a ResNet backbone for a narrow ResNet-18
+            (``slim_overrides``).
+        checkpoint: save the weights (no optimizer or scheduler state) at
+            the last iteration, ``work_dir/iter_{iters}.pth``; False for
+            tests that read no checkpoint.
+        **overrides: dotted keys merged last.
+
+    The config text mmengine logs and dumps (several times per runner) is
+    left unformatted (``load_config``).
+    """
+    cfg = load_config(path)
     point_data_root(cfg, data_root)
     strip_downloads(cfg.model)
+    if slim:
+        cfg.merge_from_dict(slim_overrides(cfg.model))
     cfg.work_dir = str(work_dir)
     cfg.train_cfg = ConfigDict(type='IterBasedTrainLoop', max_iters=iters,
                                val_interval=10**6)
@@ -22,8 +139,10 @@ def tiny_config(path: str, data_root: str, work_dir: Path,
         cfg[loader].update(batch_size=2 if loader == 'train_dataloader' else
                            1, num_workers=0, persistent_workers=False)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        interval=iters, by_epoch=False)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=iters, by_epoch=False,
+        save_optimizer=False, save_param_scheduler=False) if checkpoint \
+        else None
     cfg.log_level = 'WARNING'
     cfg.merge_from_dict(overrides)
     return cfg
