@@ -41,7 +41,7 @@ TRAINING_VARIANTS: Dict[str, Tuple[str, dict]] = {
 
 ALL_VARIANTS = list(VARIANTS) + list(TRAINING_VARIANTS)
 
-# The matrix of the paired study (README, "Accuracy on real images").
+# The matrix of the paired study (docs/benchmarks.md).
 MAIN_VARIANTS = ['bilinear', 'area', 'DownsizeNet', 'DownsizeNet-nearbil',
                  'DownsizeNet-nearbil-16nb', 'LearnableResizer',
                  'MullerResizer']
@@ -81,7 +81,7 @@ TASKS: Dict[str, dict] = {
     'bccd': dict(_BCCD, config='configs/benchmarks/bccd_refinedet_r18.py'),
     'bccd-centernet': dict(
         _BCCD, config='configs/benchmarks/bccd_centernet_r18.py'),
-    # the paper's two pipelines mmdet / mmseg lack (README: what they took)
+    # the paper's two pipelines mmdet / mmseg lack (docs/benchmarks.md)
     'bccd-lighthead': dict(
         _BCCD, config='configs/benchmarks/bccd_lighthead_r18.py'),
     'camvid-spnet': dict(

@@ -14,7 +14,7 @@ from mmresize.engine.cpu_nms import route_nms_to_cpu
 from mmresize.engine.visualizers import release_visualizers
 from mmresize.preflight import point_data_root, preflight
 from mmresize.resizers.checkpoint import trust_local_checkpoints
-from mmresize.trust import trust_dir, trust_file
+from mmresize.trust import remember_work_dir, trust_file
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -88,16 +88,18 @@ def stop_unless_ready(cfg: Config, args: argparse.Namespace, action: str,
         raise SystemExit(message)
 
 
-def build_runner(cfg: Config) -> Runner:
+def build_runner(cfg: Config, train: bool = True) -> Runner:
     """The config's runner; on a GPU with an mmcv built without CUDA ops,
     detectors' nms runs on the CPU (``mmresize.engine.cpu_nms``). A runner
     built earlier in the process does not lend it its visualizer
-    (``mmresize.engine.visualizers``). Its work dir is the user's own: the
-    checkpoints in it may be unpickled fully (``--resume``)."""
+    (``mmresize.engine.visualizers``). ``train``: the runner will train, so
+    its work dir holds the user's own checkpoints, which may be unpickled
+    fully, now (``--resume``) and by later tools (``mmresize.trust``); a
+    runner that only tests (``train=False``) trusts nothing it writes."""
     release_visualizers()
     trust_local_checkpoints()
-    if cfg.get('work_dir'):
-        trust_dir(cfg.work_dir)
+    if train and cfg.get('work_dir'):
+        remember_work_dir(cfg.work_dir)
     if route_nms_to_cpu():
         print('mmcv was built without CUDA ops: nms runs on the CPU (other '
               'mmcv ops, e.g. RoIAlign, still need an mmcv built with CUDA)')

@@ -261,9 +261,9 @@ def check_weights(cfg, probe: Callable[[str], bool] = reachable
     scratch = ('Train from scratch: --no-pretrained (drops every weight '
                'download; local checkpoints stay)')
     local_hint = ('A local checkpoint the config names (a transferred '
-                  'resizer is written by tools/transfer_resizer.py, see the '
-                  "README's \"Moving a trained resizer\"): produce it, or "
-                  'point the config at it with --cfg-options')
+                  'resizer is written by tools/transfer_resizer.py, see '
+                  'docs/transfer.md): produce it, or point the config at it '
+                  'with --cfg-options')
     for ref in dict.fromkeys(weight_refs(cfg.get('model', {}))):
         if ref.startswith(PACKAGE_PREFIXES):
             problem = package_weights_problem(ref, scratch)

@@ -1,12 +1,15 @@
 """Suite-wide setup: one compute thread per process, no test inherits a
 visualizer an earlier test's runner registered, the tiny datasets are
-generated once per session."""
+generated once per session, training work dirs are remembered in a
+registry of the session's own."""
 import os
+import tempfile
 
 import pytest
 import torch
 
 from mmresize.engine.visualizers import release_visualizers
+from mmresize.trust import REGISTRY_ENV
 from tests import data_factory
 
 # The tests' models and images are tiny: a second thread gains little, and
@@ -14,6 +17,10 @@ from tests import data_factory
 # subprocesses (two of them under torchrun) made runs many times slower.
 # Subprocesses inherit the variable; set OMP_NUM_THREADS to choose another.
 torch.set_num_threads(int(os.environ.setdefault('OMP_NUM_THREADS', '1')))
+# The tests' training runs remember their (temporary) work dirs as trusted
+# (mmresize.trust): in a registry of the test session's own, not the user's.
+os.environ[REGISTRY_ENV] = os.path.join(
+    tempfile.mkdtemp(prefix='mmresize-tests-'), 'work_dirs.txt')
 
 
 @pytest.hookimpl(tryfirst=True)

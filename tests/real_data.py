@@ -1,8 +1,10 @@
 """Where the tests find the real datasets (CamVid, BCCD), and what happens
 when they are absent.
 
-The data root is ``$MMRESIZE_DATA`` when set, else ``../shared/data`` beside
-the checkout (the development machines' copy). A test that needs the data
+The data root is ``$MMRESIZE_DATA`` when set, else ``data/`` in the
+checkout when it holds the data (where the benchmark configs look by
+default), else ``../shared/data`` beside the checkout (the development
+machines' copy). A test that needs the data
 calls :func:`require`: on a developer's machine without it the test skips,
 saying why; in CI (``CI=true``) or where ``MMRESIZE_DATA`` is set the data is
 promised, so its absence is a failure, never a silent skip.
@@ -17,8 +19,12 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 def data_root() -> str:
     """The folder holding ``camvid/`` and ``bccd/``."""
-    return os.environ.get('MMRESIZE_DATA') or osp.join(ROOT, '..', 'shared',
-                                                       'data')
+    if os.environ.get('MMRESIZE_DATA'):
+        return os.environ['MMRESIZE_DATA']
+    local = osp.join(ROOT, 'data')
+    if any(osp.isdir(osp.join(local, d)) for d in ('camvid', 'bccd')):
+        return local
+    return osp.join(ROOT, '..', 'shared', 'data')
 
 
 def data_promised() -> bool:

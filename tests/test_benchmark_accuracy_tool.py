@@ -399,3 +399,26 @@ def test_compact_table_is_the_summary_in_short(tmp_path):
     assert table[3].startswith(
         f'| DownsizeNet | 3 | 60.00 ± 4.00 | +10.00 [{gain["low"]:+.2f}, '
         f'{gain["high"]:+.2f}] (0-2) | better |')
+
+
+def test_kept_results_do_not_make_the_code_dirty():
+    """Results kept under configs/benchmarks/results are data: a matrix that
+    keeps them as it goes must not record its later runs as other code
+    (the report refuses to pair runs of different code)."""
+    if provenance.code_version() is None:
+        pytest.skip('not a git checkout: code_version returns None')
+    before = provenance.code_version()
+    kept = osp.join(ROOT, 'configs', 'benchmarks', 'results',
+                    'test_kept_result.json')
+    code = osp.join(ROOT, 'configs', 'test_code_change.py')
+    try:
+        with open(kept, 'w') as f:
+            f.write('{}')
+        assert provenance.code_version() == before
+        with open(code, 'w') as f:
+            f.write('x = 1\n')
+        assert provenance.code_version() == before.split('+')[0] + '+dirty'
+    finally:
+        for path in (kept, code):
+            if osp.exists(path):
+                os.remove(path)

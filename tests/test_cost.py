@@ -38,15 +38,18 @@ class _Tiny(nn.Module):
         self.data_preprocessor.resizer = resizer
         self.conv = nn.Conv2d(3, 8, 3, padding=1, bias=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, data_samples=None,
+                mode: str = 'tensor') -> torch.Tensor:
         return self.conv(x)
 
 
 def test_inference_cost_adds_resizer_and_task():
     model = _Tiny(DownsizeNet())
-    assert task_macs(model, (18, 24)) == 3 * 8 * 9 * 18 * 24
-    cost = inference_cost(model, (60, 80), (18, 24))
-    assert cost['task_gmacs'] * 1e9 == pytest.approx(3 * 8 * 9 * 18 * 24)
+    assert task_macs(model, torch.rand(1, 3, 18, 24)) == 3 * 8 * 9 * 18 * 24
+    # the model is counted on the batch it gets: here padded to 20 x 24
+    cost = inference_cost(model, (60, 80), (18, 24), torch.rand(1, 3, 20, 24))
+    assert cost['batch_hw'] == [20, 24]
+    assert cost['task_gmacs'] * 1e9 == pytest.approx(3 * 8 * 9 * 20 * 24)
     assert cost['resizer_gmacs'] * 1e9 == pytest.approx(
         resizer_macs(DownsizeNet(), (60, 80), (18, 24)))
     assert cost['model_gmacs'] == pytest.approx(cost['resizer_gmacs']

@@ -130,6 +130,70 @@ def test_what_is_trusted(tmp_path, monkeypatch):
     assert is_trusted(other / 'x.pth') and is_trusted(more / 'y' / 'z.pth')
 
 
+def test_training_work_dirs_are_remembered_for_later_tools(tmp_path,
+                                                            monkeypatch):
+    import subprocess
+    import sys
+
+    from mmresize.trust import REGISTRY_ENV, remember_work_dir
+    monkeypatch.setenv(REGISTRY_ENV, str(tmp_path / 'registry.txt'))
+    monkeypatch.delenv(TRUSTED_DIRS_ENV, raising=False)
+    run = tmp_path / 'runs' / 'exp1'
+    assert not is_trusted(run / 'iter_1.pth')
+    remember_work_dir(run)
+    remember_work_dir(run)  # once in the registry
+    assert (tmp_path / 'registry.txt').read_text().splitlines() == \
+        [osp.realpath(run)]
+    check = ('import sys; from mmresize.trust import is_trusted; '
+             'print(is_trusted(sys.argv[1]), is_trusted(sys.argv[2]))')
+    out = subprocess.run(
+        [sys.executable, '-c', check, str(run / 'iter_1.pth'),
+         str(tmp_path / 'runs' / 'exp2' / 'iter_1.pth')],
+        capture_output=True, text=True, check=True, cwd=str(tmp_path))
+    assert out.stdout.split() == ['True', 'False']  # a later process
+
+
+def test_a_test_runs_work_dir_is_not_trusted(tmp_path, monkeypatch):
+    from mmresize.trust import REGISTRY_ENV
+    monkeypatch.setenv(REGISTRY_ENV, str(tmp_path / 'registry.txt'))
+    data = str(make_voc_detection(tmp_path, VOCDataset.METAINFO['classes'],
+                                  num=2)) + '/'
+    cfg = tiny_config(DET, data, tmp_path / 'out', checkpoint=False)
+    build_runner(cfg, train=False)  # tools/test.py --work-dir OUT
+    assert not is_trusted(tmp_path / 'out' / 'received.pth')
+    assert not (tmp_path / 'registry.txt').exists()
+    build_runner(cfg)  # tools/train.py --work-dir OUT
+    assert is_trusted(tmp_path / 'out' / 'iter_1.pth')
+
+
+def test_gated_task_checkpoint_is_refused_even_when_loaded_loosely(tmp_path):
+    """mmengine's load_from / --resume load with strict=False, which would
+    drop the gate and leave another resizer: the loader refuses instead."""
+    import shutil
+    trust_local_checkpoints()
+    trust_dir(tmp_path / 'work')
+    os.makedirs(tmp_path / 'work')
+    state = {f'data_preprocessor.resizer.{k}': v
+             for k, v in DownsizeNet().state_dict().items()}
+    state['data_preprocessor.resizer.blend'] = torch.tensor(0.25)
+    path = str(tmp_path / 'work' / 'iter_10.pth')
+    torch.save(dict(state_dict=state, meta={}), path)
+    model = torch.nn.Module()
+    model.data_preprocessor = torch.nn.Module()
+    model.data_preprocessor.resizer = DownsizeNet()
+    with pytest.raises(ResizerCheckpointError,
+                       match=r'0\.1 gated DownsizeNet checkpoint \(its gate '
+                       r'g = 0\.25\).*InterpolateResizer'):
+        load_checkpoint(model, path, strict=False, logger='silent')
+    received = str(tmp_path / 'iter_10.pth')  # not trusted: weights-only
+    shutil.copy(path, received)
+    with pytest.raises(ResizerCheckpointError, match='gated'):
+        load_local(received)
+    del state['data_preprocessor.resizer.blend']
+    torch.save(dict(state_dict=state, meta={}), path)
+    load_checkpoint(model, path, strict=True, logger='silent')
+
+
 def test_writer_refuses_a_record_needing_more_than_plain_data(tmp_path):
     out = tmp_path / 'resizer.pth'
     record = dict(state_dict={}, meta=dict(

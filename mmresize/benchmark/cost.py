@@ -14,7 +14,7 @@ coefficient conv; ``tests/test_cost.py`` checks it by hand), and the convex
 combination's ``K C h w`` multiply-adds are not counted (a few thousandths
 of the total).
 """
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -31,6 +31,24 @@ class _ResizeCall(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.resizer(x, self.size)
+
+
+class _TensorMode(nn.Module):
+    """An mmdet / mmseg model's ``forward(x, data_samples, mode='tensor')``
+    as a one-input module, for tracing (two-stage detectors' RPN reads the
+    samples' metainfo)."""
+
+    def __init__(self, model: nn.Module, data_samples: Optional[list]):
+        super().__init__()
+        self.model, self.data_samples = model, data_samples
+
+    def forward(self, x: torch.Tensor):
+        return self.model(x, self.data_samples, mode='tensor')
+
+
+def _device(module: nn.Module) -> torch.device:
+    param = next(module.parameters(), None)
+    return param.device if param is not None else torch.device('cpu')
 
 
 def counted_macs(module: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> int:
@@ -50,25 +68,30 @@ def counted_macs(module: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> int:
 
 def resizer_macs(resizer: nn.Module, in_hw: Sequence[int],
                  out_hw: Sequence[int], channels: int = 3) -> int:
-    """Multiply-adds of one image (1, channels, H, W) resized to (h, w)."""
-    x = torch.rand(1, channels, *in_hw)
+    """Multiply-adds of one image (1, channels, H, W) resized to (h, w), on
+    the resizer's device."""
+    x = torch.rand(1, channels, *in_hw, device=_device(resizer))
     return counted_macs(_ResizeCall(resizer, tuple(out_hw)), (x, ))
 
 
-def task_macs(model: nn.Module, hw: Sequence[int], channels: int = 3) -> int:
+def task_macs(model: nn.Module, inputs: torch.Tensor,
+              data_samples: Optional[list] = None) -> int:
     """Multiply-adds of an mmdet / mmseg model's ``forward`` in ``'tensor'``
-    mode (backbone, neck, heads; no post-processing) on one (h, w) image."""
-    x = torch.rand(1, channels, *hw)
-    return counted_macs(model, (x, ))
+    mode (backbone, neck, heads; no post-processing) on ``inputs``
+    (1, C, h, w): the batch the preprocessor hands the model, padding
+    included."""
+    return counted_macs(_TensorMode(model, data_samples), (inputs, ))
 
 
 def inference_cost(model: nn.Module, in_hw: Sequence[int],
-                   out_hw: Sequence[int]) -> Dict[str, float]:
+                   out_hw: Sequence[int], inputs: torch.Tensor,
+                   data_samples: Optional[list] = None) -> Dict[str, object]:
     """GMACs of one image: ``resizer_gmacs`` (the preprocessor's resizer,
-    (H, W) -> (h, w)), ``task_gmacs`` (the model on (h, w)) and their sum
-    ``model_gmacs``; ``in_hw`` / ``out_hw`` recorded with them."""
-    resizer = model.data_preprocessor.resizer
-    r = resizer_macs(resizer, in_hw, out_hw) / 1e9
-    t = task_macs(model, out_hw) / 1e9
+    (H, W) -> (h, w)), ``task_gmacs`` (the model on ``inputs``, the
+    preprocessed (1, C, h', w') batch: (h, w) plus any padding) and their
+    sum ``model_gmacs``; the sizes recorded with them."""
+    r = resizer_macs(model.data_preprocessor.resizer, in_hw, out_hw) / 1e9
+    t = task_macs(model, inputs, data_samples) / 1e9
     return dict(resizer_gmacs=r, task_gmacs=t, model_gmacs=r + t,
-                input_hw=list(in_hw), downsized_hw=list(out_hw))
+                input_hw=list(in_hw), downsized_hw=list(out_hw),
+                batch_hw=list(inputs.shape[-2:]))

@@ -89,12 +89,14 @@ def step_share(runner, batches: int = 3) -> float:
 def inference_record(runner, repeats: int = 5) -> Dict[str, object]:
     """What the trained model costs at inference, on its first test image:
     multiply-adds with the resizer included (``mmresize.benchmark.cost``:
-    ``model_gmacs``, ``resizer_gmacs``, ``task_gmacs``, the input and
-    downsized sizes) and the median latency of one ``test_step`` (batch 1,
+    ``model_gmacs``, ``resizer_gmacs``, ``task_gmacs``, the input, downsized
+    and batch sizes) and the median latency of one ``test_step`` (batch 1:
     preprocessing, resizer, model and post-processing) of this model and of
     its bilinear twin (the same trained model with the resizer replaced by
     bilinear interpolation), timed in this process one after the other:
-    ``latency_ms``, ``bilinear_latency_ms`` and their ratio."""
+    ``latency_ms``, ``bilinear_latency_ms`` and their ratio. A model the
+    multiply-add count cannot trace gets ``cost_error`` (what failed)
+    instead of the counts, so that the run's result is still saved."""
     import copy
 
     import torch
@@ -115,9 +117,13 @@ def inference_record(runner, repeats: int = 5) -> Dict[str, object]:
     try:
         with torch.no_grad():
             with resizer_calls(model.data_preprocessor.resizer) as calls:
-                model.test_step(batch)
+                data = model.data_preprocessor(batch, False)
             x, size = calls[0]
-            record = inference_cost(model, tuple(x.shape[-2:]), size)
+            try:
+                record = inference_cost(model, tuple(x.shape[-2:]), size,
+                                        data['inputs'], data['data_samples'])
+            except Exception as err:  # a model jit tracing cannot follow
+                record = dict(cost_error=f'{type(err).__name__}: {err}')
             latency = median_ms(lambda: model.test_step(batch), repeats)
             bilinear = median_ms(lambda: twin.test_step(batch), repeats)
     finally:

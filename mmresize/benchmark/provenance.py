@@ -13,7 +13,9 @@ CPUINFO = '/proc/cpuinfo'
 
 def code_version() -> Optional[str]:
     """The git commit the run's code came from (``+dirty`` when the package,
-    tools or configs differ from it), or None outside a git checkout.
+    tools or configs differ from it; results kept under
+    ``configs/benchmarks/results`` are data, not code), or None outside a
+    git checkout.
 
     ``$MMRESIZE_CODE_VERSION``, where set, is returned instead: a copy sent
     to another machine says what it was made from
@@ -28,7 +30,7 @@ def code_version() -> Optional[str]:
                               capture_output=True, text=True, check=True)
         dirty = subprocess.run(
             ['git', 'status', '--porcelain', '--', 'mmresize', 'tools',
-             'configs'],
+             'configs', ':(exclude)configs/benchmarks/results'],
             cwd=ROOT, capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return None

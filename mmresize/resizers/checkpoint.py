@@ -73,17 +73,38 @@ def load_local(filename: str, map_location=None, trusted: bool = False
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} does not exist')
     if trusted or is_trusted(filename):
-        return torch.load(filename, map_location=map_location,
-                          weights_only=False)
-    try:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=True)
-    except pickle.UnpicklingError as err:
-        needs = refused_types(filename, err)
-        if needs is None:
-            raise
-        raise UntrustedCheckpointError(
-            untrusted_message(filename, needs)) from None
+        checkpoint = torch.load(filename, map_location=map_location,
+                                weights_only=False)
+    else:
+        try:
+            checkpoint = torch.load(filename, map_location=map_location,
+                                    weights_only=True)
+        except pickle.UnpicklingError as err:
+            needs = refused_types(filename, err)
+            if needs is None:
+                raise
+            raise UntrustedCheckpointError(
+                untrusted_message(filename, needs)) from None
+    refuse_gated_task_checkpoint(checkpoint, filename)
+    return checkpoint
+
+
+def refuse_gated_task_checkpoint(checkpoint: Any, path: str) -> None:
+    """``refuse_gated`` for a whole task checkpoint: a resizer gate weight
+    (``...resizer.blend``) in its ``state_dict`` (or EMA copy) means an
+    mmresize 0.1 gated DownsizeNet, which mmengine's non-strict loading
+    would otherwise drop silently, leaving a different resizer."""
+    if not isinstance(checkpoint, dict):
+        return
+    suffix = f'resizer.{GATE_KEY}'
+    for state in (checkpoint.get('state_dict', checkpoint),
+                  checkpoint.get('ema_state_dict')):
+        if not isinstance(state, dict):
+            continue
+        for key, value in state.items():
+            if isinstance(key, str) and (key == GATE_KEY
+                                         or key.endswith(suffix)):
+                refuse_gated({GATE_KEY: value}, {}, path)
 
 
 def trust_local_checkpoints() -> None:
