@@ -54,7 +54,8 @@ def test_real_data_step(task, tmp_path, monkeypatch):
     cfg.param_scheduler = []
     cfg.train_dataloader.update(batch_size=2, num_workers=0,
                                 persistent_workers=False)
-    cfg.test_dataloader.update(num_workers=0, persistent_workers=False)
+    for loader in ('val_dataloader', 'test_dataloader'):
+        cfg[loader].update(num_workers=0, persistent_workers=False)
     cfg.test_dataloader.dataset.indices = 3
     cfg.default_hooks.checkpoint.interval = 1
     runner = Runner.from_cfg(cfg)
