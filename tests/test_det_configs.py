@@ -10,8 +10,8 @@ from mmengine.runner import Runner
 
 from tests.tiny_runner import (
     build_shipped_model,
+    check_bilinear_twin,
     evaluate_and_capture,
-    split_resizer,
     tiny_config,
 )
 
@@ -26,13 +26,7 @@ DOWNSIZE = [c for c in CONFIGS if c.endswith('_downsize.py')]
 def test_every_downsize_config_has_a_bilinear_twin():
     assert len(DOWNSIZE) == 6 and len(CONFIGS) == 12
     for config in DOWNSIZE:
-        twin = config.replace('_downsize.py', '_bilinear.py')
-        assert osp.isfile(twin)
-        # identical but for the resizer: training the twin too would run
-        # no code the DownsizeNet config does not
-        resizer, rest = split_resizer(twin)
-        assert rest == split_resizer(config)[1], twin
-        assert resizer['type'] == 'mmresize.InterpolateResizer', twin
+        check_bilinear_twin(config)
 
 
 @pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)

@@ -17,9 +17,9 @@ from tests.tiny_runner import (
     assert_frozen_stays,
     assert_resizer_learns,
     build_shipped_model,
+    check_bilinear_twin,
     evaluate_and_capture,
     slim_options,
-    split_resizer,
     tiny_config,
 )
 
@@ -46,13 +46,7 @@ def data_for(request):
 def test_every_downsize_config_has_a_bilinear_twin():
     assert len(DOWNSIZE) == 6
     for config in DOWNSIZE:
-        twin = config.replace('_downsize.py', '_bilinear.py')
-        assert osp.isfile(twin)
-        # identical but for the resizer: training the twin too would run
-        # no code the DownsizeNet config does not
-        resizer, rest = split_resizer(twin)
-        assert rest == split_resizer(config)[1], twin
-        assert resizer['type'] == 'mmresize.InterpolateResizer', twin
+        check_bilinear_twin(config)
 
 
 @pytest.mark.parametrize('config', CONFIGS + [README_CONFIG],

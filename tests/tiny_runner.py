@@ -8,6 +8,7 @@ the cost. The config tests also build every shipped model as it is
 """
 import copy
 import functools
+import os.path as osp
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -97,6 +98,17 @@ def split_resizer(path: str) -> Tuple[dict, dict]:
     dicts: twins that differ only in the resizer have equal rests."""
     cfg = load_config(path).to_dict()
     return cfg['model']['data_preprocessor'].pop('resizer'), cfg
+
+
+def check_bilinear_twin(config: str) -> None:
+    """The ``*_bilinear.py`` twin of a ``*_downsize.py`` config exists and
+    is identical but for its fixed-interpolation resizer: training the twin
+    too would run no code the DownsizeNet config does not."""
+    twin = config.replace('_downsize.py', '_bilinear.py')
+    assert osp.isfile(twin), twin
+    resizer, rest = split_resizer(twin)
+    assert rest == split_resizer(config)[1], twin
+    assert resizer['type'] == 'mmresize.InterpolateResizer', twin
 
 
 def build_shipped_model(path: str):
