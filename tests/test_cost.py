@@ -55,3 +55,15 @@ def test_inference_cost_adds_resizer_and_task():
     assert cost['model_gmacs'] == pytest.approx(cost['resizer_gmacs']
                                                 + cost['task_gmacs'])
     assert model.training  # left as it was
+
+
+@pytest.mark.parametrize('training', [True, False])
+def test_counting_leaves_every_module_in_its_mode(training):
+    # an eval model stays in eval mode (the latency timed after it, batch 1,
+    # would otherwise run batch norm in training mode), and a frozen part of
+    # a training model stays frozen
+    model = _Tiny(DownsizeNet()).train(training)
+    model.data_preprocessor.resizer.eval()
+    modes = [m.training for m in model.modules()]
+    inference_cost(model, (60, 80), (18, 24), torch.rand(1, 3, 18, 24))
+    assert [m.training for m in model.modules()] == modes

@@ -52,9 +52,10 @@ def _device(module: nn.Module) -> torch.device:
 
 
 def counted_macs(module: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> int:
-    """Multiply-adds of ``module(*inputs)`` by mmengine's FlopAnalyzer."""
+    """Multiply-adds of ``module(*inputs)`` by mmengine's FlopAnalyzer, in
+    eval mode; every submodule's mode is left as it was."""
     from mmengine.analysis import FlopAnalyzer
-    was_training = module.training
+    modes = [(m, m.training) for m in module.modules()]
     module.eval()
     try:
         with torch.no_grad(), fused.disabled():
@@ -63,7 +64,11 @@ def counted_macs(module: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> int:
             analyzer.uncalled_modules_warnings(False)
             return int(analyzer.total())
     finally:
-        module.train(was_training)
+        # each module's own mode back (a wrapper made here is in training
+        # mode whatever the model it wraps is in; frozen batch norms stay
+        # in eval mode in a training model)
+        for m, training in modes:
+            m.training = training
 
 
 def resizer_macs(resizer: nn.Module, in_hw: Sequence[int],
