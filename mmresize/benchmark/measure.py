@@ -93,8 +93,9 @@ def inference_record(runner, repeats: int = 5) -> Dict[str, object]:
     and batch sizes) and the median latency of one ``test_step`` (batch 1:
     preprocessing, resizer, model and post-processing) of this model and of
     its bilinear twin (the same trained model with the resizer replaced by
-    bilinear interpolation), timed in this process one after the other:
-    ``latency_ms``, ``bilinear_latency_ms`` and their ratio. A model the
+    bilinear interpolation), timed in this process in turns
+    (``interleaved_median_ms``): ``latency_ms``, ``bilinear_latency_ms``
+    and their ratio. A model the
     multiply-add count cannot trace gets ``cost_error`` (what failed)
     instead of the counts, so that the run's result is still saved."""
     import copy
@@ -102,7 +103,7 @@ def inference_record(runner, repeats: int = 5) -> Dict[str, object]:
     import torch
 
     from mmresize.benchmark.cost import inference_cost
-    from mmresize.benchmark.timing import median_ms
+    from mmresize.benchmark.timing import interleaved_median_ms
     from mmresize.capture import resizer_calls
     from mmresize.resizers import InterpolateResizer
     model = getattr(runner.model, 'module', runner.model)
@@ -124,8 +125,9 @@ def inference_record(runner, repeats: int = 5) -> Dict[str, object]:
                                         data['inputs'], data['data_samples'])
             except Exception as err:  # a model jit tracing cannot follow
                 record = dict(cost_error=f'{type(err).__name__}: {err}')
-            latency = median_ms(lambda: model.test_step(batch), repeats)
-            bilinear = median_ms(lambda: twin.test_step(batch), repeats)
+            latency, bilinear = interleaved_median_ms(
+                [lambda: model.test_step(batch),
+                 lambda: twin.test_step(batch)], repeats)
     finally:
         model.train(was_training)
     record.update(latency_ms=latency, bilinear_latency_ms=bilinear,

@@ -2,7 +2,7 @@
 needs: CUDA work is queued, so a time is true only once it has finished."""
 import statistics
 import time
-from typing import Callable, Tuple, TypeVar, Union
+from typing import Callable, List, Sequence, Tuple, TypeVar, Union
 
 import torch
 
@@ -45,3 +45,24 @@ def median_ms(fn: Callable[[], object], repeats: int, device: Device = None,
         fn()
     return statistics.median([1000 * timed(fn, device)[1]
                               for _ in range(repeats)])
+
+
+def interleaved_median_ms(fns: Sequence[Callable[[], object]], repeats: int,
+                          device: Device = None,
+                          warmup: int = 1) -> List[float]:
+    """Median wall time (ms) of each of ``fns``, timed in turns (f0, f1,
+    ..., f0, f1, ...) after ``warmup`` untimed turns: whatever drifts over
+    the measurement (other load, caches warmed by the first function,
+    clock changes) falls on all of them alike, so their ratios hold where
+    timing one after the other would not. Each call synchronised with
+    ``device`` (see ``sync``)."""
+    if repeats < 1:
+        raise ValueError(f'repeats must be at least 1, got {repeats}')
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    times: List[List[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, own in zip(fns, times):
+            own.append(1000 * timed(fn, device)[1])
+    return [statistics.median(own) for own in times]
