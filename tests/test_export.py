@@ -1,6 +1,7 @@
 """ONNX export with the learned resizer inside, checked in ONNX Runtime
 against the real preprocessor and the real test-time prediction."""
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -185,9 +186,22 @@ def test_export_tool_end_to_end(seg_checkpoint, tmp_path):
     again = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
                            timeout=600)
     assert again.returncode != 0 and 'exists' in again.stderr
+    # the resizer alone, timed in turns against its bilinear twin
+    twin = tmp_path / 'twin.py'
+    twin.write_text(f'_base_ = [{SEG!r}]\nmodel = dict(data_preprocessor=dict('
+                    "resizer=dict(_delete_=True, type="
+                    "'mmresize.InterpolateResizer')))\n")
     resizer = subprocess.run(
         args[:4] + [str(tmp_path / 'resizer.onnx'), '--what', 'resizer',
-                    '--shape', '64', '96', '--check', '1'],
+                    '--shape', '64', '96', '--check', '1', '--against',
+                    str(twin)],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert resizer.returncode == 0, resizer.stderr[-3000:]
     assert 'max |PyTorch - ONNX Runtime|' in resizer.stdout
+    ours, theirs, ratio = re.search(
+        r'in turns: ([\d.]+) ms against ([\d.]+) ms, ratio ([\d.]+)x',
+        resizer.stdout).groups()
+    assert float(ours) > 0 and float(theirs) > 0
+    assert float(ratio) == pytest.approx(float(ours) / float(theirs),
+                                         rel=0.02)
+    assert (tmp_path / 'resizer_against.onnx').is_file()

@@ -1,0 +1,80 @@
+"""mmresize.resizers.deployed: the exported form of DownsizeNet computes the
+module's function, every configuration, borders included."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from mmresize.resizers import DownsizeNet
+from mmresize.resizers.deployed import DeployedDownsizeNet
+
+CONFIGS = list(itertools.product([2, 3, 4], ['bilinear', 'bicubic'],
+                                 ['softmax', 'sigmoid'],
+                                 ['random', 'near_bilinear']))
+# non-integer factors and both aspect ratios; at factor 1 and when
+# upsizing, the last layer reads rows and columns outside the image (its
+# zero padding); (9, 7) -> (3, 5) has anchors on the border
+SIZES = [((37, 53), (11, 16)), ((53, 37), (16, 11)), ((9, 7), (3, 5)),
+         ((30, 20), (30, 20)), ((7, 9), (14, 18))]
+
+
+def trained_like(num_convs, kernel, coef_act, init, seed=0):
+    """A DownsizeNet in float64 with every weight moved from its start (a
+    zero-initialised coefficient conv would hide the features' part)."""
+    torch.manual_seed(seed)
+    resizer = DownsizeNet(num_convs=num_convs, kernel=kernel,
+                          coef_act=coef_act, init=init).double().eval()
+    with torch.no_grad():
+        for p in resizer.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return resizer
+
+
+@pytest.mark.parametrize('num_convs,kernel,coef_act,init', CONFIGS)
+def test_deployed_form_is_the_module_in_float64(num_convs, kernel, coef_act,
+                                                init):
+    resizer = trained_like(num_convs, kernel, coef_act, init)
+    for in_hw, out_hw in SIZES:
+        x = torch.randn(2, 3, *in_hw, dtype=torch.float64)
+        deployed = DeployedDownsizeNet(resizer, in_hw, out_hw, torch.float64)
+        with torch.no_grad():
+            ref = resizer(x, out_hw)
+            ours = deployed(x, out_hw)
+        assert ours.shape == ref.shape == (2, 3, *out_hw)
+        assert ours.dtype == torch.float64
+        torch.testing.assert_close(ours, ref, rtol=0, atol=1e-10)
+
+
+def test_deployed_form_in_float32_and_its_inputs():
+    resizer = trained_like(2, 'bilinear', 'softmax', 'random').float()
+    x = torch.rand(1, 3, 60, 80) * 255
+    deployed = DeployedDownsizeNet(resizer, (60, 80), (18, 24))
+    assert not any(p.requires_grad for p in deployed.parameters())
+    with torch.no_grad():
+        torch.testing.assert_close(deployed(x, (18, 24)),
+                                   resizer(x, (18, 24)), rtol=1e-5, atol=1e-3)
+    with pytest.raises(ValueError, match=r'maps \(60, 80\) -> \(18, 24\)'):
+        deployed(x, (20, 24))
+    with pytest.raises(TypeError, match='deploys a DownsizeNet'):
+        DeployedDownsizeNet(torch.nn.Identity(), (60, 80), (18, 24))
+
+
+def test_deployed_form_in_onnx_runtime(tmp_path):
+    ort = pytest.importorskip('onnxruntime')
+    from mmresize.deploy import PreprocessGraph, export_onnx
+    from mmresize.seg import DownsizeSegDataPreProcessor
+    pre = DownsizeSegDataPreProcessor(
+        resizer=dict(type='mmresize.DownsizeNet', num_convs=3,
+                     kernel='bicubic'), target_scale=0.3).eval()
+    graph = PreprocessGraph(pre, (50, 70))
+    assert isinstance(graph.resizer, DeployedDownsizeNet)
+    path = str(tmp_path / 'resizer.onnx')
+    export_onnx(graph, torch.zeros(1, 3, 50, 70), path, ['resized'],
+                graph.metadata())
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    image = torch.rand(1, 3, 50, 70) * 255
+    ours = session.run(None, {'image': image.numpy()})[0]
+    with torch.no_grad():
+        ref = pre.resizer(image, (15, 21))
+    np.testing.assert_allclose(ours, ref.numpy(), rtol=0, atol=1e-3)
