@@ -86,45 +86,62 @@ def step_share(runner, batches: int = 3) -> float:
     return statistics.median(resizer_times) / statistics.median(step_times)
 
 
+def first_test_batch(cfg) -> dict:
+    """The first test image of ``cfg``'s test set, as a batch of one."""
+    from mmengine.runner import Runner
+    loader = Runner.build_dataloader(dict(
+        cfg.test_dataloader, batch_size=1, num_workers=0,
+        persistent_workers=False))
+    return next(iter(loader))
+
+
+def cost_record(model, batch: dict) -> Dict[str, object]:
+    """Multiply-adds of ``model`` (eval mode) on ``batch``, the resizer
+    included (``mmresize.benchmark.cost.inference_cost``: ``model_gmacs``,
+    ``resizer_gmacs``, ``task_gmacs``, the sizes); a model the count
+    cannot trace gets ``cost_error`` (what failed) instead."""
+    import torch
+
+    from mmresize.benchmark.cost import inference_cost
+    from mmresize.capture import resizer_calls
+    with torch.no_grad():
+        with resizer_calls(model.data_preprocessor.resizer) as calls:
+            data = model.data_preprocessor(batch, False)
+        x, size = calls[0]
+        try:
+            return inference_cost(model, tuple(x.shape[-2:]), size,
+                                  data['inputs'], data['data_samples'])
+        except Exception as err:  # a model jit tracing cannot follow
+            return dict(cost_error=f'{type(err).__name__}: {err}')
+
+
 def inference_record(runner, repeats: int = 5) -> Dict[str, object]:
     """What the trained model costs at inference, on its first test image:
-    multiply-adds with the resizer included (``mmresize.benchmark.cost``:
-    ``model_gmacs``, ``resizer_gmacs``, ``task_gmacs``, the input, downsized
-    and batch sizes) and the median latency of one ``test_step`` (batch 1:
-    preprocessing, resizer, model and post-processing) of this model and of
-    its bilinear twin (the same trained model with the resizer replaced by
-    bilinear interpolation), timed in this process in turns
+    multiply-adds with the resizer included (``cost_record``) and the
+    median latency of one ``test_step`` (batch 1: preprocessing, resizer,
+    model and post-processing) of this model and of its bilinear twin (a
+    copy with the resizer replaced by bilinear interpolation), timed in
+    this process in turns
     (``interleaved_median_ms``): ``latency_ms``, ``bilinear_latency_ms``
-    and their ratio. A model the
-    multiply-add count cannot trace gets ``cost_error`` (what failed)
-    instead of the counts, so that the run's result is still saved."""
+    and their ratio. On a CPU shared with other runs the ratio is noise:
+    two identical models differed by 1.2-1.5x there (the host record says
+    whether the CPU was shared); compare latencies from a quiet machine
+    (``tools/benchmark_resizers.py``, ``tools/export.py --against``)."""
     import copy
 
     import torch
 
-    from mmresize.benchmark.cost import inference_cost
     from mmresize.benchmark.timing import interleaved_median_ms
-    from mmresize.capture import resizer_calls
     from mmresize.resizers import InterpolateResizer
     model = getattr(runner.model, 'module', runner.model)
-    loader = runner.build_dataloader(dict(
-        runner.cfg.test_dataloader, batch_size=1, num_workers=0,
-        persistent_workers=False))
-    batch = next(iter(loader))
+    batch = first_test_batch(runner.cfg)
     was_training = model.training
     model.eval()
     twin = copy.deepcopy(model)
     twin.data_preprocessor.resizer = InterpolateResizer(mode='bilinear')
     try:
+        record = cost_record(model, batch)
         with torch.no_grad():
-            with resizer_calls(model.data_preprocessor.resizer) as calls:
-                data = model.data_preprocessor(batch, False)
-            x, size = calls[0]
-            try:
-                record = inference_cost(model, tuple(x.shape[-2:]), size,
-                                        data['inputs'], data['data_samples'])
-            except Exception as err:  # a model jit tracing cannot follow
-                record = dict(cost_error=f'{type(err).__name__}: {err}')
             latency, bilinear = interleaved_median_ms(
                 [lambda: model.test_step(batch),
                  lambda: twin.test_step(batch)], repeats)
