@@ -13,6 +13,9 @@ installed, portable build. The code: ``mmresize.benchmark.speed``.
 
     python tools/benchmark_resizers.py [--device cpu] [--json out.json] \
         [--arch-cost]
+    # on a GPU: batch 8, the training-step shares, the multiply-add floor
+    python tools/benchmark_resizers.py --suite gpu --device cuda \
+        --json gpu.json
 
 A benchmark, not a test: it prints ratios against the yardstick measured in
 the same run.
@@ -46,7 +49,25 @@ def main() -> None:
                         help='also time the compiled op built for this CPU '
                         'against the installed portable build')
     parser.add_argument('--json', help='also write the rows to this file')
+    parser.add_argument('--suite', choices=['paper', 'gpu'], default='paper',
+                        help="'gpu': batch 8 at 1024x2048 and 512x512, each "
+                        "resizer's share of a DeepLabv3+-R50 training step, "
+                        'the multiply-add floor (mmresize.benchmark.'
+                        'gpu_suite); for --device cuda')
+    parser.add_argument('--quick', action='store_true',
+                        help='with --suite gpu: toy sizes and a ResNet-18, a '
+                        'check that it runs (the figures mean nothing)')
     args = parser.parse_args()
+    if args.suite == 'gpu':
+        from mmresize.benchmark import gpu_suite
+        result = gpu_suite.run(args.device, args.repeats, args.resizers,
+                               args.quick)
+        print()
+        print(gpu_suite.markdown(result))
+        if args.json:
+            with open(args.json, 'w') as f:
+                json.dump(result, f, indent=2)
+        return
     rows = run(args.device, args.repeats, args.resizers, not args.no_memory)
     arch = arch_cost(args.device, args.repeats) if args.arch_cost else []
     print()

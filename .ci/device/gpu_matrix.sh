@@ -4,7 +4,8 @@
 # fixed time window, from the folder .ci/device/bundle.sh made (.offline/,
 # with that task's data: TASKS=... there).
 #
-#   [TASK=camvid|bccd] bash .ci/device/gpu_matrix.sh WINDOW_SECONDS OUT_DIR \
+#   [TASK=camvid|camvid-lite0|bccd|bccd-lite0|...] \
+#       bash .ci/device/gpu_matrix.sh WINDOW_SECONDS OUT_DIR \
 #       [benchmark_accuracy args]
 #
 # 1. installs the bundle's wheels into /tmp/mmresize-site (nothing fetched);
@@ -41,15 +42,16 @@ SITE=/tmp/mmresize-site
 JOBS=${JOBS:-11}
 TASK=${TASK:-camvid}
 RESULTS=/tmp/mmresize-results-$TASK  # one task's runs per runs.tgz
-case "$TASK" in
-    camvid) TASK_OPTIONS="train_dataloader.dataset.img_suffix=.jpg
+case "$TASK" in  # the catalogue's tasks; DATA: the dataset folder they read
+    camvid|camvid-*) DATA=camvid
+        TASK_OPTIONS="train_dataloader.dataset.img_suffix=.jpg
         val_dataloader.dataset.img_suffix=.jpg
         test_dataloader.dataset.img_suffix=.jpg";;
-    bccd) TASK_OPTIONS="";;
-    *) echo "TASK must be camvid or bccd, got '$TASK'" >&2; exit 2;;
+    bccd|bccd-*) DATA=bccd; TASK_OPTIONS="";;
+    *) echo "TASK must be a camvid or bccd task, got '$TASK'" >&2; exit 2;;
 esac
-if [ ! -d "$BUNDLE/data/$TASK" ]; then
-    echo "$BUNDLE/data/$TASK is missing: make the bundle with TASKS=$TASK" >&2
+if [ ! -d "$BUNDLE/data/$DATA" ]; then
+    echo "$BUNDLE/data/$DATA is missing: make the bundle with TASKS=$DATA" >&2
     exit 2
 fi
 RUN_SECONDS=${RUN_SECONDS:-150}
@@ -57,34 +59,9 @@ mkdir -p "$OUT_DIR" "$SITE" "$RESULTS"
 elapsed() { echo $(( $(date +%s) - T0 )); }
 say() { echo "[$(elapsed) s] $*"; }
 
-say "host: $(nproc) CPUs; $(python3 -V); torch $(python3 -c 'import torch; print(torch.__version__, torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU")')"
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
-    --upgrade --target "$SITE" "$BUNDLE"/wheels/*.whl || exit 1
-export PYTHONPATH="$SITE:$PWD"
-say "wheels installed"
+. .ci/device/install.sh  # the bundle's wheels and mmcv into $SITE
 
-mmcv_ok() { python3 -c 'import mmcv, mmcv.ops; print("mmcv", mmcv.__version__, "ops ok")'; }
-if ! mmcv_ok 2>/dev/null; then
-    for wheel in "$BUNDLE"/mmcv/*.whl; do
-        [ -f "$wheel" ] || continue
-        python3 -m pip install -q --no-index --no-deps --no-compile \
-            --no-cache-dir --upgrade --target "$SITE" "$wheel"
-    done
-    if ! mmcv_ok; then
-        say "no prebuilt mmcv that imports here: building its CPU ops"
-        rm -rf "$SITE"/mmcv "$SITE"/mmcv-*.dist-info
-        tar xzf "$BUNDLE"/mmcv/mmcv-2.1.0.tar.gz -C /tmp
-        (cd /tmp/mmcv-2.1.0 && CUDA_VISIBLE_DEVICES= MMCV_WITH_OPS=1 \
-            FORCE_CUDA=0 MAX_JOBS=$(nproc) \
-            python3 setup.py -q build_ext --inplace > /tmp/mmcv-build.log 2>&1) \
-            || { tail -30 /tmp/mmcv-build.log; exit 1; }
-        export PYTHONPATH="$SITE:/tmp/mmcv-2.1.0:$PWD"
-        mmcv_ok || exit 1
-    fi
-fi
-say "mmcv ready"
-
-if [ "$TASK" = bccd ]; then  # the nms route's CUDA test, before any run
+if [ "$DATA" = bccd ]; then  # the nms route's CUDA test, before any run
     python3 -m pytest -q -p no:cacheprovider tests/test_cpu_nms.py || {
         say "tests/test_cpu_nms.py failed on this GPU: no BCCD run started"
         exit 4; }
@@ -114,7 +91,7 @@ for log in /tmp/mmresize-work/*/*/seed*/log.txt; do
     mkdir -p "$dest" && tail -c 20000 "$log" > "$dest/log.txt"
 done
 cp "$BUNDLE/COMMIT" "$RESULTS/"
-if [ "$TASK" = camvid ]; then
+if [ "$DATA" = camvid ]; then
     cp "$BUNDLE/data/camvid/REENCODED.json" "$RESULTS/"
 fi
 tar czf "$OUT_DIR/runs.tgz" -C "$RESULTS" .

@@ -32,7 +32,7 @@ What it costs: ``docs/deploy.md``. Method: ``docs/method.md`` (Ma & Li,
 BMVC 2022).
 """
 import copy
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F
@@ -79,7 +79,7 @@ class DeployedDownsizeNet(nn.Module):
     def _constants(self, resizer: DownsizeNet) -> None:
         """Row and column indices, the row mask, the coefficient weights and
         the logits' constant part, for these sizes."""
-        (height, _), (h, w) = self.in_hw, self.out_hw
+        height, h = self.in_hw[0], self.out_hw[0]
         geo = sampling_geometry(self.in_hw, self.out_hw, resizer.kernel,
                                 torch.device('cpu'), torch.float64)
         rows = geo.anchor_y[:, None] + _OFFSETS  # (h, 3): the last layer's

@@ -1,0 +1,224 @@
+"""The GPU measurements of the resizers, in one run (``tools/
+benchmark_resizers.py --suite gpu``):
+
+- every resizer's forward (no grad) and forward+backward (gradients for its
+  parameters; the image needs none) at 1024x2048 -> 307x614 and 512x512 ->
+  154x154, batch 8, float32, with device synchronisation
+  (``mmresize.benchmark.timing``), and the peak memory each call adds
+  (``torch.cuda.max_memory_allocated``; resident-set growth on the CPU);
+- each resizer's share of a DeepLabv3+-R50-D8 training step on 512x1024
+  crops at 0.3x (batch 8): the resizer's forward+backward on the crops
+  over the whole step (resizer, model forward and backward at 154x307,
+  SGD update);
+- the multiply-add floor of DownsizeNet's forward+backward: 3x its forward
+  multiply-adds (``mmresize.benchmark.cost``; the backward of a layer is two
+  products of its size, the first layer's input gradient aside) at the
+  float32 rate this device reaches on a large matrix product, measured in
+  the same run (TF32 off), and the measured time over that floor.
+
+``quick=True`` runs the same code at toy sizes with a ResNet-18 model (a
+check that it runs, e.g. on a CPU; its figures mean nothing).
+"""
+from typing import Dict, List, Sequence, Tuple
+
+import torch
+
+from mmresize.benchmark.memory import peak_growth_mb
+from mmresize.benchmark.speed import RESIZERS, WARMUP, build_resizer
+from mmresize.benchmark.timing import median_ms
+from mmresize.preprocessors.core import round_half_up
+
+HW = Tuple[int, int]
+SETTINGS: List[Tuple[HW, HW]] = [((1024, 2048), (307, 614)),
+                                 ((512, 512), (154, 154))]
+BATCH = 8
+STEP_CROP, STEP_FACTOR = (512, 1024), 0.3
+STEP_MODEL = ('mmseg::deeplabv3plus/'
+              'deeplabv3plus_r50-d8_4xb2-40k_cityscapes-512x1024.py')
+QUICK_SETTINGS: List[Tuple[HW, HW]] = [((64, 128), (19, 38)),
+                                       ((32, 32), (10, 10))]
+QUICK_BATCH, QUICK_CROP = 2, (64, 128)
+QUICK_MODEL = ('mmseg::deeplabv3plus/'
+               'deeplabv3plus_r18b-d8_4xb2-80k_cityscapes-512x1024.py')
+# goals of issue 23 (benchmarks, not tests)
+SHARE_GOAL, FLOOR_GOAL = 0.05, 3.0
+
+
+def float32_tflops(device: str, size: int = 8192, repeats: int = 5) -> float:
+    """The float32 rate (TFLOP/s) of a size x size matrix product here,
+    TF32 off: the yardstick of the multiply-add floor."""
+    allow = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        a = torch.rand(size, size, device=device)
+        b = torch.rand(size, size, device=device)
+        ms = median_ms(lambda: a @ b, repeats, device, WARMUP)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = allow
+    return 2 * size ** 3 / (ms / 1000) / 1e12
+
+
+def resizer_case(name: str, in_hw: HW, out_hw: HW, batch: int,
+                 device: str, repeats: int) -> Dict[str, float]:
+    """Forward and forward+backward times (ms) and peak MB of one case."""
+    x = torch.rand(batch, 3, *in_hw, device=device)
+    resizer = build_resizer(name, device).train()
+
+    def forward() -> None:
+        with torch.no_grad():
+            resizer(x, out_hw)
+
+    def forward_backward() -> None:
+        out = resizer(x, out_hw)
+        if out.requires_grad:
+            out.sum().backward()
+
+    return dict(
+        forward_ms=median_ms(forward, repeats, device, WARMUP),
+        forward_backward_ms=median_ms(forward_backward, repeats, device,
+                                      WARMUP),
+        peak_mb=peak_growth_mb(forward_backward, device))
+
+
+def build_step_model(config: str, device: str) -> torch.nn.Module:
+    """An mmseg DeepLabv3+ (random weights, BN) for the training step."""
+    from mmengine import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS as SEG_MODELS
+    cfg = Config.fromstring(f"_base_ = ['{config}']", '.py')
+    init_default_scope('mmseg')
+    model_cfg = cfg.model
+    model_cfg.pretrained = None
+    model_cfg.data_preprocessor = None
+    for key in ('backbone', 'decode_head', 'auxiliary_head'):
+        if key in model_cfg and 'norm_cfg' in model_cfg[key]:
+            model_cfg[key].norm_cfg = dict(type='BN', requires_grad=True)
+    return SEG_MODELS.build(model_cfg).to(device).train()
+
+
+def step_shares(names: Sequence[str], crop: HW, batch: int, config: str,
+                device: str, repeats: int) -> List[dict]:
+    """Each resizer's forward+backward over a whole training step (crops
+    ``crop`` at ``STEP_FACTOR``: resizer, model forward/backward, SGD)."""
+    model = build_step_model(config, device)
+    out_hw = tuple(round_half_up(s * STEP_FACTOR) for s in crop)
+    x = torch.rand(batch, 3, *crop, device=device)
+    rows = []
+    for name in names:
+        resizer = build_resizer(name, device).train()
+        params = list(model.parameters()) + list(resizer.parameters())
+        optimizer = torch.optim.SGD(params, lr=1e-4)
+
+        def resizer_only() -> None:
+            out = resizer(x, out_hw)
+            if out.requires_grad:
+                out.sum().backward()
+
+        def step() -> None:
+            optimizer.zero_grad(set_to_none=True)
+            logits = model(resizer(x, out_hw), mode='tensor')
+            logits.float().mean().backward()
+            optimizer.step()
+
+        resizer_ms = median_ms(resizer_only, repeats, device, WARMUP)
+        step_ms = median_ms(step, repeats, device, WARMUP)
+        rows.append(dict(name=name, resizer_ms=resizer_ms, step_ms=step_ms,
+                         share=resizer_ms / step_ms))
+        print(f'  step share {name:<26} {100 * resizer_ms / step_ms:5.1f}% '
+              f'({resizer_ms:.1f} of {step_ms:.1f} ms)', flush=True)
+    return rows
+
+
+def floor_ms(in_hw: HW, out_hw: HW, batch: int, tflops: float) -> float:
+    """DownsizeNet-2conv forward+backward at the multiply-add floor: 3x the
+    forward's multiply-adds, 2 FLOPs each, at ``tflops``."""
+    from mmresize.benchmark.cost import resizer_macs
+    from mmresize.resizers import DownsizeNet
+    macs = batch * resizer_macs(DownsizeNet(), in_hw, out_hw)
+    return 3 * 2 * macs / (tflops * 1e12) * 1000
+
+
+def run(device: str, repeats: int, names: Sequence[str] = tuple(RESIZERS),
+        quick: bool = False) -> dict:
+    """The whole suite; returns its rows (see the module docstring)."""
+    settings = QUICK_SETTINGS if quick else SETTINGS
+    batch = QUICK_BATCH if quick else BATCH
+    tflops = float32_tflops(device, 256 if quick else 8192)
+    print(f'float32 matrix product: {tflops:.3g} TFLOP/s', flush=True)
+    cases = []
+    for in_hw, out_hw in settings:
+        for name in names:
+            row = dict(name=name, setting=f'{in_hw[0]}x{in_hw[1]} -> '
+                       f'{out_hw[0]}x{out_hw[1]}', batch=batch, path='pytorch',
+                       **resizer_case(name, in_hw, out_hw, batch, device,
+                                      repeats))
+            if name == 'DownsizeNet':
+                row['floor_ms'] = floor_ms(in_hw, out_hw, batch, tflops)
+                row['over_floor'] = row['forward_backward_ms'] / \
+                    row['floor_ms']
+            cases.append(row)
+            print(f'  {row["setting"]:>24} {name:<26} fwd '
+                  f'{row["forward_ms"]:8.2f} ms  fwd+bwd '
+                  f'{row["forward_backward_ms"]:8.2f} ms  peak '
+                  f'{row["peak_mb"]:7.1f} MB', flush=True)
+    shares = step_shares(names, QUICK_CROP if quick else STEP_CROP, batch,
+                         QUICK_MODEL if quick else STEP_MODEL, device,
+                         repeats)
+    return dict(device=device_name(device), torch=torch.__version__,
+                float32_tflops=tflops, quick=quick, cases=cases,
+                step_model=QUICK_MODEL if quick else STEP_MODEL,
+                step_crop=list(QUICK_CROP if quick else STEP_CROP),
+                step_shares=shares)
+
+
+def device_name(device: str) -> str:
+    if torch.device(device).type == 'cuda':
+        return torch.cuda.get_device_name(torch.device(device))
+    from mmresize.benchmark.provenance import cpu_name
+    return cpu_name()
+
+
+def markdown(result: dict) -> str:
+    """The suite's tables, with the goals checked against this run."""
+    lines = [f'{result["device"]}, torch {result["torch"]}; float32 matrix '
+             f'product {result["float32_tflops"]:.3g} TFLOP/s (TF32 off)'
+             + (' -- quick sizes: figures mean nothing' if result['quick']
+                else ''), '',
+             '| setting (batch) | resizer | path | forward ms | fwd+bwd ms | '
+             'peak MB (fwd+bwd) | fwd+bwd / multiply-add floor |',
+             '|---|---|---|---:|---:|---:|---:|']
+    for r in result['cases']:
+        floor = (f'{r["over_floor"]:.1f}x (floor {r["floor_ms"]:.3f} ms)'
+                 if 'over_floor' in r else '')
+        lines.append(f'| {r["setting"]} ({r["batch"]}) | {r["name"]} | '
+                     f'{r["path"]} | {r["forward_ms"]:.2f} | '
+                     f'{r["forward_backward_ms"]:.2f} | {r["peak_mb"]:.0f} | '
+                     f'{floor} |')
+    crop = 'x'.join(str(s) for s in result['step_crop'])
+    model = result['step_model'].rsplit('/', 1)[-1].split('_')[1]
+    batch = QUICK_BATCH if result['quick'] else BATCH
+    lines += ['', f'| resizer | share of a DeepLabv3+ ({model}) training step '
+              f'({crop} crops at {STEP_FACTOR}x, batch {batch}) | resizer ms '
+              '| step ms |',
+              '|---|---:|---:|---:|']
+    for r in result['step_shares']:
+        lines.append(f'| {r["name"]} | {100 * r["share"]:.1f}% | '
+                     f'{r["resizer_ms"]:.1f} | {r["step_ms"]:.1f} |')
+    shares = {r['name']: r['share'] for r in result['step_shares']}
+    over = [r['over_floor'] for r in result['cases']
+            if 'over_floor' in r and r['setting'].startswith(
+                f'{SETTINGS[0][0][0]}x')]
+    lines += ['', '| goal | this run | met |', '|---|---:|---|']
+    if 'DownsizeNet' in shares:
+        lines.append(f'| DownsizeNet-2conv at most {100 * SHARE_GOAL:.0f}% '
+                     f'of the step | {100 * shares["DownsizeNet"]:.1f}% | '
+                     f'{"yes" if shares["DownsizeNet"] <= SHARE_GOAL else "no"}'
+                     ' |')
+    if over:
+        lines.append(f'| fwd+bwd within {FLOOR_GOAL:.0f}x of the floor at '
+                     f'1024x2048 | {over[0]:.1f}x | '
+                     f'{"yes" if over[0] <= FLOOR_GOAL else "no"} |')
+    return '\n'.join(lines)
+
+
+__all__ = ['float32_tflops', 'floor_ms', 'markdown', 'run', 'step_shares']

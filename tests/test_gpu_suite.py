@@ -1,0 +1,35 @@
+"""mmresize.benchmark.gpu_suite runs end to end (quick sizes, on the CPU
+here; its figures are a benchmark's, never asserted), and its multiply-add
+floor is the hand count."""
+import pytest
+
+from mmresize.benchmark import gpu_suite
+
+
+def test_floor_is_three_forwards_of_multiply_adds_at_the_rate():
+    # DownsizeNet, 2 convs: 432 H W + 2384 h w multiply-adds an image
+    macs = 432 * 64 * 128 + 2384 * 19 * 38
+    assert gpu_suite.floor_ms((64, 128), (19, 38), 2, tflops=1.0) == \
+        pytest.approx(3 * 2 * 2 * macs / 1e12 * 1000)
+
+
+def test_quick_suite_runs_and_reports_every_case():
+    result = gpu_suite.run('cpu', 1, ['bilinear', 'DownsizeNet'], quick=True)
+    cases = {(r['setting'], r['name']): r for r in result['cases']}
+    assert set(cases) == {('64x128 -> 19x38', 'bilinear'),
+                          ('64x128 -> 19x38', 'DownsizeNet'),
+                          ('32x32 -> 10x10', 'bilinear'),
+                          ('32x32 -> 10x10', 'DownsizeNet')}
+    for row in result['cases']:
+        assert row['forward_ms'] > 0 and row['forward_backward_ms'] > 0
+    down = cases[('64x128 -> 19x38', 'DownsizeNet')]
+    assert down['over_floor'] == pytest.approx(
+        down['forward_backward_ms'] / down['floor_ms'])
+    assert 'floor_ms' not in cases[('64x128 -> 19x38', 'bilinear')]
+    shares = {r['name']: r for r in result['step_shares']}
+    assert set(shares) == {'bilinear', 'DownsizeNet'}
+    for r in shares.values():
+        assert r['share'] == pytest.approx(r['resizer_ms'] / r['step_ms'])
+    table = gpu_suite.markdown(result)
+    assert 'quick sizes: figures mean nothing' in table
+    assert 'DownsizeNet-2conv at most 5% of the step' in table
