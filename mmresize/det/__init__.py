@@ -5,12 +5,14 @@ registries on import::
 
 The resizers and the ``EfficientNetLite`` backbone (scope ``mmresize``),
 ``DownsizeDetDataPreprocessor``,
-``RefineDetHead``, Light-Head R-CNN's modules, ``BCCDDataset``, ``DropInvalidBoxes``,
+``RefineDetHead``, Light-Head R-CNN's modules, ``BCCDDataset``,
+``CamVidDetDataset``, ``DropInvalidBoxes``,
 ``PerClassVOCMetric`` and the training machinery of ``mmresize.engine``.
 """
 import mmresize.engine  # noqa: F401  hooks, optimizer constructors, AMP
 import mmresize.resizers  # noqa: F401  the resizers
 from mmresize.datasets.bccd import BCCDDataset
+from mmresize.datasets.camvid_det import CamVidDetDataset
 from mmresize.datasets.det_transforms import DropInvalidBoxes
 from mmresize.evaluation.det_metrics import PerClassVOCMetric
 from mmresize.models.efficientnet_lite import EfficientNetLite
@@ -24,7 +26,8 @@ from mmresize.models.refinedet_head import RefineDetHead
 from mmresize.preprocessors.det_preprocessor import DownsizeDetDataPreprocessor
 
 __all__ = [
-    'EfficientNetLite', 'BCCDDataset', 'DownsizeDetDataPreprocessor',
+    'EfficientNetLite', 'BCCDDataset', 'CamVidDetDataset',
+    'DownsizeDetDataPreprocessor',
     'DropInvalidBoxes', 'LevelRPNHead', 'LightHeadNeck', 'LightHeadRCNN',
     'PSRoIExtractor', 'PerClassVOCMetric', 'RefineDetHead'
 ]
