@@ -24,7 +24,13 @@ from typing import Dict, List, Sequence, Tuple
 import torch
 
 from mmresize.benchmark.memory import peak_growth_mb
-from mmresize.benchmark.speed import RESIZERS, WARMUP, build_resizer
+from mmresize.benchmark.speed import (
+    RESIZERS,
+    WARMUP,
+    build_resizer,
+    build_seg_model,
+    resizer_fns,
+)
 from mmresize.benchmark.timing import median_ms
 from mmresize.preprocessors.core import round_half_up
 
@@ -61,18 +67,8 @@ def float32_tflops(device: str, size: int = 8192, repeats: int = 5) -> float:
 def resizer_case(name: str, in_hw: HW, out_hw: HW, batch: int,
                  device: str, repeats: int) -> Dict[str, float]:
     """Forward and forward+backward times (ms) and peak MB of one case."""
-    x = torch.rand(batch, 3, *in_hw, device=device)
-    resizer = build_resizer(name, device).train()
-
-    def forward() -> None:
-        with torch.no_grad():
-            resizer(x, out_hw)
-
-    def forward_backward() -> None:
-        out = resizer(x, out_hw)
-        if out.requires_grad:
-            out.sum().backward()
-
+    forward, forward_backward = resizer_fns(name, in_hw, out_hw, device,
+                                            batch)
     return dict(
         forward_ms=median_ms(forward, repeats, device, WARMUP),
         forward_backward_ms=median_ms(forward_backward, repeats, device,
@@ -80,27 +76,11 @@ def resizer_case(name: str, in_hw: HW, out_hw: HW, batch: int,
         peak_mb=peak_growth_mb(forward_backward, device))
 
 
-def build_step_model(config: str, device: str) -> torch.nn.Module:
-    """An mmseg DeepLabv3+ (random weights, BN) for the training step."""
-    from mmengine import Config
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import MODELS as SEG_MODELS
-    cfg = Config.fromstring(f"_base_ = ['{config}']", '.py')
-    init_default_scope('mmseg')
-    model_cfg = cfg.model
-    model_cfg.pretrained = None
-    model_cfg.data_preprocessor = None
-    for key in ('backbone', 'decode_head', 'auxiliary_head'):
-        if key in model_cfg and 'norm_cfg' in model_cfg[key]:
-            model_cfg[key].norm_cfg = dict(type='BN', requires_grad=True)
-    return SEG_MODELS.build(model_cfg).to(device).train()
-
-
 def step_shares(names: Sequence[str], crop: HW, batch: int, config: str,
                 device: str, repeats: int) -> List[dict]:
     """Each resizer's forward+backward over a whole training step (crops
     ``crop`` at ``STEP_FACTOR``: resizer, model forward/backward, SGD)."""
-    model = build_step_model(config, device)
+    model = build_seg_model(config, device).train()
     out_hw = tuple(round_half_up(s * STEP_FACTOR) for s in crop)
     x = torch.rand(batch, 3, *crop, device=device)
     rows = []

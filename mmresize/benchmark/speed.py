@@ -42,12 +42,14 @@ def build_resizer(name: str, device: str) -> torch.nn.Module:
     return MODELS.build(resizer_config(name)).to(device)
 
 
-def build_yardstick(device: str) -> torch.nn.Module:
-    """DeepLabv3+-R50-D8 (mmseg's Cityscapes config), random weights."""
+def build_seg_model(config: str, device: str) -> torch.nn.Module:
+    """An mmseg model from ``config`` (e.g. ``'mmseg::...'``) with random
+    weights, BN instead of SyncBN and no data preprocessor, on ``device``
+    (training mode)."""
     from mmengine import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS as SEG_MODELS
-    cfg = Config.fromstring(f"_base_ = ['{YARDSTICK_CONFIG}']", '.py')
+    cfg = Config.fromstring(f"_base_ = ['{config}']", '.py')
     init_default_scope('mmseg')
     model_cfg = cfg.model
     model_cfg.pretrained = None
@@ -55,25 +57,38 @@ def build_yardstick(device: str) -> torch.nn.Module:
     for key in ('backbone', 'decode_head', 'auxiliary_head'):
         if key in model_cfg and 'norm_cfg' in model_cfg[key]:
             model_cfg[key].norm_cfg = dict(type='BN', requires_grad=True)
-    return SEG_MODELS.build(model_cfg).to(device).eval()
+    return SEG_MODELS.build(model_cfg).to(device)
+
+
+def build_yardstick(device: str) -> torch.nn.Module:
+    """DeepLabv3+-R50-D8 (mmseg's Cityscapes config), random weights."""
+    return build_seg_model(YARDSTICK_CONFIG, device).eval()
+
+
+def resizer_fns(name: str, in_hw: Tuple[int, int], out_hw: Tuple[int, int],
+                device: str, batch: int = 1):
+    """(forward, forward+backward) closures of one resizer on a random
+    (batch, 3, H, W) input: forward without gradients, forward+backward
+    with gradients for the resizer's parameters (the image needs none)."""
+    x = torch.rand(batch, 3, *in_hw, device=device)
+    model = build_resizer(name, device).train()
+
+    def forward() -> None:
+        with torch.no_grad():
+            model(x, out_hw)
+
+    def forward_backward() -> None:
+        out = model(x, out_hw)
+        if out.requires_grad:
+            out.sum().backward()
+
+    return forward, forward_backward
 
 
 def case_fns(name: str, setting: int, device: str):
     """(forward, forward+backward) closures for one resizer and setting."""
     in_size, out_size = SETTINGS[setting]
-    x = torch.rand(1, 3, *in_size, device=device)
-    model = build_resizer(name, device).train()
-
-    def forward() -> None:
-        with torch.no_grad():
-            model(x, out_size)
-
-    def forward_backward() -> None:
-        out = model(x, out_size)
-        if out.requires_grad:
-            out.sum().backward()
-
-    return forward, forward_backward
+    return resizer_fns(name, in_size, out_size, device)
 
 
 def _child_peak(args: Tuple[str, int, str, str]) -> float:
