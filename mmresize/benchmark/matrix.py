@@ -40,14 +40,18 @@ def run_dir(work: str, task: str, factor: float, iters: int, variant: str,
 
 
 def build_cfg(task: str, variant: str, seed: int, factor: float, iters: int,
-              out: str, cfg_options: Optional[dict] = None):
-    """The task's config with the variant's resizer, the seed, the factor and
-    the schedule; ``cfg_options`` (``--cfg-options``) merged last."""
+              out: str, cfg_options: Optional[dict] = None,
+              resizer: Optional[dict] = None):
+    """The task's config with the variant's resizer (``resizer``, a resizer
+    config, where the variant is not one of the catalogue's), the seed, the
+    factor and the schedule; ``cfg_options`` (``--cfg-options``) merged
+    last."""
     from mmengine.config import Config
 
     from mmresize.engine.schedules import set_iterations
     cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
-    cfg.model.data_preprocessor.resizer = resizer_config(variant)
+    cfg.model.data_preprocessor.resizer = dict(resizer) if resizer \
+        else resizer_config(variant)
     cfg.merge_from_dict(TRAINING_VARIANTS.get(variant, (None, {}))[1])
     cfg.model.data_preprocessor.target_scale = factor
     cfg.randomness = dict(seed=seed)
@@ -58,19 +62,21 @@ def build_cfg(task: str, variant: str, seed: int, factor: float, iters: int,
     return cfg
 
 
-def resizer_record(variant: str) -> dict:
+def resizer_record(variant: str, resizer: Optional[dict] = None) -> dict:
     """The resizer a variant runs, as recorded: ``{type, args}``."""
-    config = resizer_config(variant)
+    config = dict(resizer) if resizer else resizer_config(variant)
     return dict(type=config.pop('type'), args=config)
 
 
 def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
-            out: str, jobs: int = 1,
-            cfg_options: Optional[dict] = None) -> dict:
+            out: str, jobs: int = 1, cfg_options: Optional[dict] = None,
+            resizer: Optional[dict] = None) -> dict:
     """Train and test one variant; returns (and saves as
     ``out/result.json``) its result. ``jobs``: how many runs the matrix ran
     at once (recorded with the host); ``cfg_options``: config overrides
-    (recorded with the result)."""
+    (recorded with the result); ``resizer``: the resizer config of a
+    variant the catalogue does not have (a transferred resizer, recorded
+    as ``resizer``)."""
     from mmengine.runner import Runner
 
     from mmresize.benchmark.measure import (
@@ -87,7 +93,8 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
     trust_dir(out)  # this run's own checkpoints (resizer_drift reads one)
     nms_on_cpu = route_nms_to_cpu()  # GPU run, mmcv without CUDA ops
     code = code_version()  # before training: the code that runs
-    cfg = build_cfg(task, variant, seed, factor, iters, out, cfg_options)
+    cfg = build_cfg(task, variant, seed, factor, iters, out, cfg_options,
+                    resizer)
     runner = Runner.from_cfg(cfg)
     _, train_s = timed(runner.train)
     host = host_record(jobs)
@@ -97,7 +104,7 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
     raw = evaluate(runner, ema=False)
     result = dict(
         task=task, variant=variant, naming=NAMING,
-        resizer=resizer_record(variant), seed=seed, factor=factor,
+        resizer=resizer_record(variant, resizer), seed=seed, factor=factor,
         iters=iters, train_seconds=train_s, resizer_share=step_share(runner),
         metrics=metrics, metrics_raw=raw,
         drift=resizer_drift(cfg, osp.join(out, f'iter_{iters}.pth')),
