@@ -23,7 +23,9 @@ CONFIGS = {  # name -> (config, dataset folder)
     'camvid-spnet': ('camvid_spnet_r18_os16.py', 'camvid'),
     'camvid-lite0': ('camvid_deeplabv3plus_lite0.py', 'camvid'),
     'bccd-lite0': ('bccd_refinedet_lite0.py', 'bccd'),
+    'camvid-fcn-lite0': ('camvid_fcn_lite0.py', 'camvid'),
 }
+PRETRAINED = ['camvid-lite0', 'bccd-lite0', 'camvid-fcn-lite0']
 
 
 def config_path(name: str) -> str:
@@ -73,7 +75,7 @@ def test_real_data_step(task, tmp_path, monkeypatch):
     assert os.path.isfile(tmp_path / 'iter_1.pth')
 
 
-@pytest.mark.parametrize('task', ['camvid-lite0', 'bccd-lite0'])
+@pytest.mark.parametrize('task', PRETRAINED)
 def test_pretrained_tasks_start_from_the_imagenet_weights(task):
     from mmengine.registry import MODELS
 
@@ -119,7 +121,7 @@ def random_batch(task: str) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-@pytest.mark.parametrize('task', ['camvid-lite0', 'bccd-lite0'])
+@pytest.mark.parametrize('task', PRETRAINED)
 def test_pretrained_tasks_train_a_step_on_random_images(task):
     """Runs everywhere (no dataset): the loss reaches the backbone and the
     resizer."""
