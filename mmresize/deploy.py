@@ -17,12 +17,14 @@ out of the exported model. The graphs here keep it, for static shapes:
   class scores and box deltas); box decoding and NMS remain
   (``head.predict_by_feat`` with ``scale_factor``), as in mmdeploy.
 
-A DownsizeNet is exported in its deployed form
+A DownsizeNet with 2 convs is exported in its deployed form
 (``mmresize.resizers.deployed.DeployedDownsizeNet``: the same function, with
 the anchors' rows gathered before the convolutions and their columns once
-after, which ONNX Runtime runs 17-27% faster than the module's graph,
-``docs/deploy.md``); other resizers as they are. The compiled CPU op cannot
-be exported: it is not used by either.
+after; in ONNX Runtime its own cost is about a quarter lower than the
+module graph's at 0.2x-0.5x, ``docs/deploy.md``); with 3 or 4 convs, where
+it measured slower, and every other resizer, the module itself is exported
+(``module_graph=True`` forces that). The compiled CPU op cannot be
+exported: neither path uses it.
 """
 import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -68,10 +70,13 @@ def build_trained_model(config: str, checkpoint: str, strict: bool = True):
 
 
 def deployed_resizer(resizer: nn.Module, in_hw: Tuple[int, int],
-                     out_hw: Tuple[int, int]) -> nn.Module:
+                     out_hw: Tuple[int, int],
+                     module_graph: bool = False) -> nn.Module:
     """The form of ``resizer`` that the graphs export for (H, W) -> (h, w):
-    a DownsizeNet's deployed form, any other resizer itself."""
-    if isinstance(resizer, DownsizeNet):
+    the deployed form of a 2-conv DownsizeNet (measured faster in ONNX
+    Runtime), else (or with ``module_graph``) the resizer itself."""
+    if (isinstance(resizer, DownsizeNet) and resizer.num_convs == 2
+            and not module_graph):
         return DeployedDownsizeNet(resizer, in_hw, out_hw)
     return resizer
 
@@ -87,9 +92,12 @@ class PreprocessGraph(nn.Module):
     Args:
         pre: a built mmresize data preprocessor (det or seg).
         shape: (H, W) of the images the graph takes.
+        module_graph: export the resizer module itself, not its deployed
+            form (``deployed_resizer``).
     """
 
-    def __init__(self, pre: nn.Module, shape: Tuple[int, int]) -> None:
+    def __init__(self, pre: nn.Module, shape: Tuple[int, int],
+                 module_graph: bool = False) -> None:
         super().__init__()
         self.pre = pre
         self.shape = tuple(shape)
@@ -106,7 +114,8 @@ class PreprocessGraph(nn.Module):
                 'downsizes)')
         self.bgr_to_rgb = pre.converts_bgr_to_rgb()
         self.normalize = pre.normalizes
-        self.resizer = deployed_resizer(pre.resizer, self.padded, self.size)
+        self.resizer = deployed_resizer(pre.resizer, self.padded, self.size,
+                                        module_graph)
 
     @staticmethod
     def _parent_padded(pre: nn.Module, shape: Tuple[int, int]
@@ -126,18 +135,33 @@ class PreprocessGraph(nn.Module):
             return divisor_shape(shape, divisor)
         return shape
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) raw image -> (B, 3, h', w') resized, padded batch."""
+    def host_steps(self, image: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) raw image -> the resizer's input: channel order,
+        ``(x - mean) / std``, mmseg's test-time padding."""
         x = image.float()
         if self.bgr_to_rgb:
             x = x[:, [2, 1, 0]]
         if self.normalize:
             x = (x - self.pre.mean) / self.pre.std
-        x = pad_bottom_right(x, self.padded, self.pre.pad_fill())
-        resized, _ = resize_and_pad(x, self.resizer, self.pre.target,
+        return pad_bottom_right(x, self.padded, self.pre.pad_fill())
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) raw image -> (B, 3, h', w') resized, padded batch."""
+        resized, _ = resize_and_pad(self.host_steps(image), self.resizer,
+                                    self.pre.target,
                                     self.pre.pad_size_divisor,
                                     self.pre.pad_fill())
         return resized
+
+    def deployed_error(self, image: torch.Tensor) -> Optional[float]:
+        """Largest |deployed form - the trained module's own forward| of
+        the resized image, or None where the module itself is exported."""
+        if self.resizer is self.pre.resizer:
+            return None
+        with torch.no_grad(), fused.disabled():
+            x = self.host_steps(image)
+            return float((self.resizer(x, self.size)
+                          - self.pre.resizer(x, self.size)).abs().max())
 
     def downsized_image_shape(self) -> Tuple[int, int]:
         """The image's extent in the resized batch (without any padding)."""
@@ -168,10 +192,12 @@ class SegmentorGraph(nn.Module):
         shape: (H, W) of the input images.
         ori_shape: (H0, W0) of the class map (the image before the test
             pipeline's resize, if it resizes); default ``shape``.
+        module_graph: see ``PreprocessGraph``.
     """
 
     def __init__(self, model: nn.Module, shape: Tuple[int, int],
-                 ori_shape: Optional[Tuple[int, int]] = None) -> None:
+                 ori_shape: Optional[Tuple[int, int]] = None,
+                 module_graph: bool = False) -> None:
         super().__init__()
         mode = model.test_cfg.get('mode', 'whole')
         if mode != 'whole':
@@ -179,7 +205,8 @@ class SegmentorGraph(nn.Module):
                               f'config has {mode!r}; set '
                               "model.test_cfg.mode='whole'")
         self.model = model
-        self.preprocess = PreprocessGraph(model.data_preprocessor, shape)
+        self.preprocess = PreprocessGraph(model.data_preprocessor, shape,
+                                          module_graph)
         self.ori_shape = tuple(ori_shape or shape)
 
     def metadata(self) -> Dict[str, str]:
@@ -211,9 +238,11 @@ class DetectorHeadGraph(nn.Module):
         model: a built single-stage mmdet detector (a dense head taking only
             the features: RefineDet-style, SSD, RetinaNet, CenterNet, ...).
         shape: (H, W) of the input images.
+        module_graph: see ``PreprocessGraph``.
     """
 
-    def __init__(self, model: nn.Module, shape: Tuple[int, int]) -> None:
+    def __init__(self, model: nn.Module, shape: Tuple[int, int],
+                 module_graph: bool = False) -> None:
         super().__init__()
         if not hasattr(model, 'bbox_head') or hasattr(model, 'decoder'):
             raise ExportError(
@@ -221,7 +250,8 @@ class DetectorHeadGraph(nn.Module):
                 'detector with a dense head (forward(features)); DETR-like '
                 'and two-stage detectors are not supported')
         self.model = model
-        self.preprocess = PreprocessGraph(model.data_preprocessor, shape)
+        self.preprocess = PreprocessGraph(model.data_preprocessor, shape,
+                                          module_graph)
         self.groups: List[int] = []
 
     def metadata(self) -> Dict[str, str]:

@@ -60,15 +60,31 @@ def test_deployed_form_in_float32_and_its_inputs():
         DeployedDownsizeNet(torch.nn.Identity(), (60, 80), (18, 24))
 
 
+def test_what_the_exporter_deploys():
+    from mmresize.deploy import deployed_resizer
+    from mmresize.resizers import InterpolateResizer
+    two, three = DownsizeNet(), DownsizeNet(num_convs=3)
+    assert isinstance(deployed_resizer(two, (60, 80), (18, 24)),
+                      DeployedDownsizeNet)
+    # measured slower with 3 convs: the module itself; and on request
+    assert deployed_resizer(three, (60, 80), (18, 24)) is three
+    assert deployed_resizer(two, (60, 80), (18, 24), module_graph=True) is two
+    bilinear = InterpolateResizer()
+    assert deployed_resizer(bilinear, (60, 80), (18, 24)) is bilinear
+
+
 def test_deployed_form_in_onnx_runtime(tmp_path):
     ort = pytest.importorskip('onnxruntime')
     from mmresize.deploy import PreprocessGraph, export_onnx
     from mmresize.seg import DownsizeSegDataPreProcessor
     pre = DownsizeSegDataPreProcessor(
-        resizer=dict(type='mmresize.DownsizeNet', num_convs=3,
-                     kernel='bicubic'), target_scale=0.3).eval()
+        resizer=dict(type='mmresize.DownsizeNet', kernel='bicubic',
+                     coef_act='sigmoid'), target_scale=0.3).eval()
     graph = PreprocessGraph(pre, (50, 70))
     assert isinstance(graph.resizer, DeployedDownsizeNet)
+    assert graph.deployed_error(torch.rand(1, 3, 50, 70) * 255) < 1e-3
+    assert PreprocessGraph(pre, (50, 70), module_graph=True).deployed_error(
+        torch.rand(1, 3, 50, 70)) is None
     path = str(tmp_path / 'resizer.onnx')
     export_onnx(graph, torch.zeros(1, 3, 50, 70), path, ['resized'],
                 graph.metadata())
@@ -78,3 +94,7 @@ def test_deployed_form_in_onnx_runtime(tmp_path):
     with torch.no_grad():
         ref = pre.resizer(image, (15, 21))
     np.testing.assert_allclose(ours, ref.numpy(), rtol=0, atol=1e-3)
+    import onnx
+    meta = {p.key: p.value for p in onnx.load(path).metadata_props}
+    assert meta['mmresize.resizer'] == 'DownsizeNet'
+    assert meta['mmresize.resizer_graph'] == 'DeployedDownsizeNet'

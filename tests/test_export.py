@@ -182,6 +182,8 @@ def test_export_tool_end_to_end(seg_checkpoint, tmp_path):
                             timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'equal class-map pixels' in result.stdout
+    assert 'deployed form of the resizer against its own forward' in \
+        result.stdout
     assert 'ONNX Runtime' in result.stdout and out.is_file()
     again = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
                            timeout=600)

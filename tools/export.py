@@ -14,8 +14,11 @@ head's raw outputs (box decoding and NMS remain, see README "Deploy").
 --check N runs N images (--images, else procedural ones) through PyTorch
 and ONNX Runtime, fails when outputs differ by more than --tolerance (class
 maps: when more than 0.1% of pixels differ) and prints the latency of both.
+and, for a 2-conv DownsizeNet, that its deployed form (what is exported,
+mmresize/resizers/deployed.py) equals the trained module's own forward.
 --against TWIN_CONFIG also exports the twin config (e.g. the bilinear one)
-with the same weights and times both graphs in this run.
+with the same weights and times both graphs in turns in this run.
+--module-graph exports the module's own graph instead of the deployed form.
 """
 import argparse
 import os
@@ -48,6 +51,10 @@ def parse_args() -> argparse.Namespace:
         "CHECKPOINT's weights without the resizer's)")
     parser.add_argument('--tolerance', type=float, default=1e-3)
     parser.add_argument('--opset', type=int, default=17)
+    parser.add_argument('--module-graph', action='store_true',
+                        help="export a 2-conv DownsizeNet's own module graph, "
+                        'not its deployed form (mmresize.deploy.'
+                        'deployed_resizer)')
     parser.add_argument('--force', action='store_true',
                         help='overwrite OUT if it exists')
     parser.add_argument(
@@ -69,18 +76,21 @@ def require_onnx() -> None:
             'installs them unless MMRESIZE_DEPLOY=0)') from err
 
 
-def graph_for(model, scope: str, what: str, shape, ori_shape):
+def graph_for(model, scope: str, what: str, shape, ori_shape,
+              module_graph: bool = False):
     """(module, output names, description of the output)."""
     from mmresize.deploy import DetectorHeadGraph, PreprocessGraph, SegmentorGraph
     if what == 'resizer':
-        return (PreprocessGraph(model.data_preprocessor, shape), ['resized'],
+        return (PreprocessGraph(model.data_preprocessor, shape, module_graph),
+                ['resized'],
                 'the normalised, downsized (and padded) batch the model '
                 'consumes, (B, 3, h, w) float')
     if scope == 'mmseg':
-        return (SegmentorGraph(model, shape, ori_shape), ['class_map'],
+        return (SegmentorGraph(model, shape, ori_shape, module_graph),
+                ['class_map'],
                 '(B, H0, W0) int64 class map at the original size')
     if scope == 'mmdet':
-        module = DetectorHeadGraph(model, shape)
+        module = DetectorHeadGraph(model, shape, module_graph)
         import torch
         with torch.no_grad():
             module(torch.zeros(1, 3, *shape))
@@ -146,7 +156,7 @@ def main() -> None:
     try:
         model, scope = build_trained_model(args.config, args.checkpoint)
         module, names, output = graph_for(model, scope, args.what, shape,
-                                          args.ori_shape)
+                                          args.ori_shape, args.module_graph)
         meta = dict(module.metadata(), **{'mmresize.output': output,
                        'mmresize.config': osp.abspath(args.config),
                        'mmresize.checkpoint': osp.abspath(args.checkpoint)})
@@ -161,6 +171,11 @@ def main() -> None:
         return
     images = check_images(args.images, args.check, shape)
     result = compare_onnx(args.out, module, images)
+    pre = module if args.what == 'resizer' else module.preprocess
+    deployed = [pre.deployed_error(image) for image in images]
+    if deployed[0] is not None:
+        print(f'deployed form of the resizer against its own forward: max '
+              f'|difference| = {max(deployed):.3g} ({len(images)} image(s))')
     print(f'checked {len(images)} image(s): max |PyTorch - ONNX Runtime| = '
           f'{result["max_abs_diff"]:.3g}' +
           ('' if result['equal_fraction'] is None else
@@ -175,7 +190,7 @@ def main() -> None:
             twin_config, (twin_checkpoint or [args.checkpoint])[0],
             strict=bool(twin_checkpoint))
         twin_module, _, _ = graph_for(twin, scope, args.what, shape,
-                                      args.ori_shape)
+                                      args.ori_shape, args.module_graph)
         twin_out = osp.splitext(args.out)[0] + '_against.onnx'
         export_onnx(twin_module, torch.zeros(1, 3, *shape), twin_out, names,
                     twin_module.metadata(), args.opset)
@@ -183,9 +198,13 @@ def main() -> None:
         ours_ms, twin_ms = onnx_latencies([args.out, twin_out], images[-1])
         print(f'against {twin_config} ({twin_out}): PyTorch '
               f'{twin_result["torch_ms"]:.1f} ms; ONNX Runtime, the two timed '
-              f'in turns: {ours_ms:.3g} ms against {twin_ms:.3g} ms, ratio '
+              f'in turns: {ours_ms:.4g} ms against {twin_ms:.4g} ms, ratio '
               f'{ours_ms / twin_ms:.2f}x (the difference is '
               f'{100 * (ours_ms / twin_ms - 1):.0f}% of the twin)')
+    if deployed[0] is not None and max(deployed) > args.tolerance:
+        raise SystemExit('the deployed form of the resizer disagrees with '
+                         f'its own forward beyond the tolerance '
+                         f'({args.tolerance}): export with --module-graph')
     bad_float = result['max_abs_diff'] > args.tolerance
     bad_map = (result['equal_fraction'] is not None
                and result['equal_fraction'] < 0.999)

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .downsizenet import DownsizeNet, bilinear_logits
+from .downsizenet import DownsizeNet, bilinear_logits, normalised_coefficients
 from .grid import sampling_geometry
 
 _OFFSETS = torch.arange(-1, 2)  # a 3x3 conv's taps, and the last layer's
@@ -56,7 +56,8 @@ class DeployedDownsizeNet(nn.Module):
             that it is the module's function to rounding).
 
     Shapes: ``forward(x, size)`` with x (B, C, H, W) float and ``size`` =
-    ``out_hw`` returns (B, C, h, w) in x's dtype.
+    ``out_hw`` returns (B, C, h, w) in x's dtype. It lives on the
+    resizer's device.
     """
 
     def __init__(self, resizer: DownsizeNet, in_hw: Tuple[int, int],
@@ -75,6 +76,7 @@ class DeployedDownsizeNet(nn.Module):
         self.conv_b = _row_strided(resizer.convs[-1], dtype)
         with torch.no_grad():
             self._constants(resizer)
+        self.to(resizer.coef_conv.weight.device)  # the constants too
 
     def _constants(self, resizer: DownsizeNet) -> None:
         """Row and column indices, the row mask, the coefficient weights and
@@ -105,8 +107,11 @@ class DeployedDownsizeNet(nn.Module):
         self.register_buffer('logits_const',
                              const.to(self.dtype).contiguous(), False)
         self.grid_t = (geo.index_y.shape[1], geo.index_x.shape[1])
-        self.register_buffer('index_y', geo.index_y.reshape(-1), False)
-        self.register_buffer('index_x', geo.index_x.reshape(-1), False)
+        # copies: the geometry's tensors are shared through its cache
+        self.register_buffer('index_y', geo.index_y.reshape(-1).clone(),
+                             False)
+        self.register_buffer('index_x', geo.index_x.reshape(-1).clone(),
+                             False)
 
     def forward(self, x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
         """(B, C, H, W) -> (B, C, h, w); ``size`` must be ``out_hw``."""
@@ -135,10 +140,7 @@ class DeployedDownsizeNet(nn.Module):
     def _coefficients(self, texture: torch.Tensor) -> torch.Tensor:
         """(B, h, w, F) texture -> (B, h, w, K) coefficients."""
         logits = texture @ self.weight_z + self.logits_const
-        if self.coef_act == 'softmax':
-            return logits.softmax(dim=-1)
-        weights = logits.sigmoid()
-        return weights / weights.sum(dim=-1, keepdim=True)
+        return normalised_coefficients(logits, self.coef_act, dim=-1)
 
     def _combine(self, image: torch.Tensor,
                  coef: torch.Tensor) -> torch.Tensor:

@@ -66,13 +66,14 @@ def bilinear_logits(prior: torch.Tensor, eps: float,
     return torch.logit(SIGMOID_PRIOR_SCALE * r_eps)
 
 
-def normalised_coefficients(logits: torch.Tensor,
-                            coef_act: str) -> torch.Tensor:
-    """Coefficients (B, K, h, w), non-negative, summing to 1 over K."""
+def normalised_coefficients(logits: torch.Tensor, coef_act: str,
+                            dim: int = 1) -> torch.Tensor:
+    """Coefficients, non-negative, summing to 1 over the K neighbours along
+    ``dim`` (logits (B, K, h, w) by default)."""
     if coef_act == 'softmax':
-        return logits.softmax(dim=1)
+        return logits.softmax(dim=dim)
     weights = logits.sigmoid()
-    return weights / weights.sum(dim=1, keepdim=True)
+    return weights / weights.sum(dim=dim, keepdim=True)
 
 
 @MODELS.register_module()
