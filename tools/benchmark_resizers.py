@@ -60,8 +60,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.suite == 'gpu':
         from mmresize.benchmark import gpu_suite
+        if args.arch_cost:
+            parser.error('--arch-cost times the CPU op: not with --suite gpu')
+        if not args.device.startswith('cuda') and not args.quick:
+            parser.error('--suite gpu at its full sizes takes hours off a '
+                         'GPU: give --device cuda, or --quick for a check')
         result = gpu_suite.run(args.device, args.repeats, args.resizers,
-                               args.quick)
+                               args.quick, not args.no_memory)
         print()
         print(gpu_suite.markdown(result))
         if args.json:

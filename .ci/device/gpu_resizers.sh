@@ -10,13 +10,18 @@
 # 1024x2048 -> 307x614 and 512x512 -> 154x154, each resizer's share of a
 # DeepLabv3+-R50 training step on 512x1024 crops at 0.3x, the multiply-add
 # floor: mmresize/benchmark/gpu_suite.py) inside LIMIT_SECONDS (default
-# 420), and writes OUT_DIR/gpu_resizers.{md,json,log}. Exits with the
-# suite's status (124: it ran past the limit).
+# 420; set-up included), and writes OUT_DIR/gpu_resizers.{md,json,log} and
+# the bundle's COMMIT. Exits with the suite's status (124: it ran past the
+# limit; 3: set-up left it too little time).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 T0=$(date +%s)
 OUT_DIR=${1:?output folder}
 LIMIT=${2:-420}
+case "$LIMIT" in
+    ''|*[!0-9]*) echo "LIMIT_SECONDS must be whole seconds, got '$LIMIT'" >&2; exit 2;;
+esac
+MIN_SUITE=120  # seconds the suite needs at the least
 BUNDLE=${BUNDLE:-.offline}
 SITE=/tmp/mmresize-site
 mkdir -p "$OUT_DIR" "$SITE"
@@ -26,7 +31,13 @@ say() { echo "[$(elapsed) s] $*"; }
 python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' || {
     say "no CUDA device here: nothing measured"; exit 2; }
 left=$(( LIMIT - $(elapsed) ))
-say "suite: at most $left s"
+if [ "$left" -lt "$MIN_SUITE" ]; then
+    say "only $left s of the $LIMIT s limit left after set-up, less than" \
+        "the suite needs ($MIN_SUITE s): give a longer limit"
+    exit 3
+fi
+[ -f "$BUNDLE/COMMIT" ] && cp "$BUNDLE/COMMIT" "$OUT_DIR/COMMIT"
+say "suite: at most $left s (code $(cat "$BUNDLE/COMMIT" 2>/dev/null || echo unknown))"
 PYTHONUNBUFFERED=1 timeout "$left" python3 tools/benchmark_resizers.py \
     --suite gpu --device cuda --repeats 10 --json "$OUT_DIR/gpu_resizers.json" \
     > "$OUT_DIR/gpu_resizers.log" 2>&1

@@ -10,16 +10,24 @@ benchmark_resizers.py --suite gpu``):
   crops at 0.3x (batch 8): the resizer's forward+backward on the crops
   over the whole step (resizer, model forward and backward at 154x307,
   SGD update);
-- the multiply-add floor of DownsizeNet's forward+backward: 3x its forward
-  multiply-adds (``mmresize.benchmark.cost``; the backward of a layer is two
-  products of its size, the first layer's input gradient aside) at the
-  float32 rate this device reaches on a large matrix product, measured in
-  the same run (TF32 off), and the measured time over that floor.
+- the multiply-add floor of DownsizeNet's forward+backward: each layer's
+  forward multiply-adds once and its backward twice (input and weight
+  gradients), but the first conv's backward once (the image needs no
+  gradient): ``2 * 432 H W + 3 * 2384 h w`` an image
+  (``mmresize.benchmark.cost``), at the float32 rate this device reaches on
+  a large matrix product in the same run, and the measured time over that
+  floor. The whole suite runs in strict float32 (TF32 off for matrix
+  products and cuDNN convolutions), as the floor assumes.
+- peak memory is measured in this process, on a fresh resizer (no
+  gradients held) each time: on CUDA the growth of
+  ``max_memory_allocated`` (activations, gradients, workspace), on the CPU
+  the resident set's growth, which earlier cases' freed memory hides.
 
 ``quick=True`` runs the same code at toy sizes with a ResNet-18 model (a
 check that it runs, e.g. on a CPU; its figures mean nothing).
 """
-from typing import Dict, List, Sequence, Tuple
+import contextlib
+from typing import Dict, Iterator, List, Sequence, Tuple
 
 import torch
 
@@ -50,30 +58,46 @@ QUICK_MODEL = ('mmseg::deeplabv3plus/'
 SHARE_GOAL, FLOOR_GOAL = 0.05, 3.0
 
 
-def float32_tflops(device: str, size: int = 8192, repeats: int = 5) -> float:
-    """The float32 rate (TFLOP/s) of a size x size matrix product here,
-    TF32 off: the yardstick of the multiply-add floor."""
-    allow = torch.backends.cuda.matmul.allow_tf32
+@contextlib.contextmanager
+def strict_float32() -> Iterator[None]:
+    """TF32 off for CUDA matrix products and cuDNN convolutions inside."""
+    matmul = torch.backends.cuda.matmul.allow_tf32
+    cudnn = torch.backends.cudnn.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     try:
-        a = torch.rand(size, size, device=device)
-        b = torch.rand(size, size, device=device)
-        ms = median_ms(lambda: a @ b, repeats, device, WARMUP)
+        yield
     finally:
-        torch.backends.cuda.matmul.allow_tf32 = allow
+        torch.backends.cuda.matmul.allow_tf32 = matmul
+        torch.backends.cudnn.allow_tf32 = cudnn
+
+
+def float32_tflops(device: str, size: int = 8192, repeats: int = 5) -> float:
+    """The float32 rate (TFLOP/s) of a size x size matrix product here, in
+    strict float32: the yardstick of the multiply-add floor."""
+    a = torch.rand(size, size, device=device)
+    b = torch.rand(size, size, device=device)
+    with strict_float32():
+        ms = median_ms(lambda: a @ b, repeats, device, WARMUP)
     return 2 * size ** 3 / (ms / 1000) / 1e12
 
 
 def resizer_case(name: str, in_hw: HW, out_hw: HW, batch: int,
-                 device: str, repeats: int) -> Dict[str, float]:
-    """Forward and forward+backward times (ms) and peak MB of one case."""
+                 device: str, repeats: int,
+                 memory: bool = True) -> Dict[str, float]:
+    """Forward and forward+backward times (ms) and (with ``memory``) the
+    peak MB of a forward+backward of one case."""
     forward, forward_backward = resizer_fns(name, in_hw, out_hw, device,
                                             batch)
-    return dict(
+    times = dict(
         forward_ms=median_ms(forward, repeats, device, WARMUP),
         forward_backward_ms=median_ms(forward_backward, repeats, device,
-                                      WARMUP),
-        peak_mb=peak_growth_mb(forward_backward, device))
+                                      WARMUP))
+    if not memory:
+        return times
+    del forward, forward_backward  # their gradients too
+    _, fresh = resizer_fns(name, in_hw, out_hw, device, batch)
+    return dict(times, peak_mb=peak_growth_mb(fresh, device))
 
 
 def step_shares(names: Sequence[str], crop: HW, batch: int, config: str,
@@ -110,17 +134,29 @@ def step_shares(names: Sequence[str], crop: HW, batch: int, config: str,
 
 
 def floor_ms(in_hw: HW, out_hw: HW, batch: int, tflops: float) -> float:
-    """DownsizeNet-2conv forward+backward at the multiply-add floor: 3x the
-    forward's multiply-adds, 2 FLOPs each, at ``tflops``."""
+    """DownsizeNet-2conv forward+backward at the multiply-add floor, 2
+    FLOPs a multiply-add at ``tflops``: the first conv (its forward
+    multiply-adds counted by ``resizer_macs`` on the input alone) forward
+    and weight gradient, 2x; the rest forward, input and weight gradients,
+    3x."""
     from mmresize.benchmark.cost import resizer_macs
     from mmresize.resizers import DownsizeNet
-    macs = batch * resizer_macs(DownsizeNet(), in_hw, out_hw)
-    return 3 * 2 * macs / (tflops * 1e12) * 1000
+    total = resizer_macs(DownsizeNet(), in_hw, out_hw)
+    first = in_hw[0] * in_hw[1] * 3 * 16 * 9  # the dense 3 -> 16 3x3 conv
+    macs = batch * (2 * first + 3 * (total - first))
+    return 2 * macs / (tflops * 1e12) * 1000
 
 
 def run(device: str, repeats: int, names: Sequence[str] = tuple(RESIZERS),
-        quick: bool = False) -> dict:
-    """The whole suite; returns its rows (see the module docstring)."""
+        quick: bool = False, memory: bool = True) -> dict:
+    """The whole suite, in strict float32; returns its rows (see the
+    module docstring). ``memory=False`` skips the peak-memory calls."""
+    with strict_float32():
+        return _run(device, repeats, names, quick, memory)
+
+
+def _run(device: str, repeats: int, names: Sequence[str], quick: bool,
+         memory: bool) -> dict:
     settings = QUICK_SETTINGS if quick else SETTINGS
     batch = QUICK_BATCH if quick else BATCH
     tflops = float32_tflops(device, 256 if quick else 8192)
@@ -131,7 +167,7 @@ def run(device: str, repeats: int, names: Sequence[str] = tuple(RESIZERS),
             row = dict(name=name, setting=f'{in_hw[0]}x{in_hw[1]} -> '
                        f'{out_hw[0]}x{out_hw[1]}', batch=batch, path='pytorch',
                        **resizer_case(name, in_hw, out_hw, batch, device,
-                                      repeats))
+                                      repeats, memory))
             if name == 'DownsizeNet':
                 row['floor_ms'] = floor_ms(in_hw, out_hw, batch, tflops)
                 row['over_floor'] = row['forward_backward_ms'] / \
@@ -139,8 +175,7 @@ def run(device: str, repeats: int, names: Sequence[str] = tuple(RESIZERS),
             cases.append(row)
             print(f'  {row["setting"]:>24} {name:<26} fwd '
                   f'{row["forward_ms"]:8.2f} ms  fwd+bwd '
-                  f'{row["forward_backward_ms"]:8.2f} ms  peak '
-                  f'{row["peak_mb"]:7.1f} MB', flush=True)
+                  f'{row["forward_backward_ms"]:8.2f} ms', flush=True)
     shares = step_shares(names, QUICK_CROP if quick else STEP_CROP, batch,
                          QUICK_MODEL if quick else STEP_MODEL, device,
                          repeats)
@@ -148,7 +183,7 @@ def run(device: str, repeats: int, names: Sequence[str] = tuple(RESIZERS),
                 float32_tflops=tflops, quick=quick, cases=cases,
                 step_model=QUICK_MODEL if quick else STEP_MODEL,
                 step_crop=list(QUICK_CROP if quick else STEP_CROP),
-                step_shares=shares)
+                batch=batch, step_shares=shares)
 
 
 def device_name(device: str) -> str:
@@ -170,16 +205,15 @@ def markdown(result: dict) -> str:
     for r in result['cases']:
         floor = (f'{r["over_floor"]:.1f}x (floor {r["floor_ms"]:.3f} ms)'
                  if 'over_floor' in r else '')
+        peak = f'{r["peak_mb"]:.0f}' if 'peak_mb' in r else '-'
         lines.append(f'| {r["setting"]} ({r["batch"]}) | {r["name"]} | '
                      f'{r["path"]} | {r["forward_ms"]:.2f} | '
-                     f'{r["forward_backward_ms"]:.2f} | {r["peak_mb"]:.0f} | '
-                     f'{floor} |')
+                     f'{r["forward_backward_ms"]:.2f} | {peak} | {floor} |')
     crop = 'x'.join(str(s) for s in result['step_crop'])
-    model = result['step_model'].rsplit('/', 1)[-1].split('_')[1]
-    batch = QUICK_BATCH if result['quick'] else BATCH
-    lines += ['', f'| resizer | share of a DeepLabv3+ ({model}) training step '
-              f'({crop} crops at {STEP_FACTOR}x, batch {batch}) | resizer ms '
-              '| step ms |',
+    model = result['step_model'].rsplit('/', 1)[-1]
+    lines += ['', f'| resizer | share of a training step of {model} '
+              f'({crop} crops at {STEP_FACTOR}x, batch {result["batch"]}) | '
+              'resizer ms | step ms |',
               '|---|---:|---:|---:|']
     for r in result['step_shares']:
         lines.append(f'| {r["name"]} | {100 * r["share"]:.1f}% | '
