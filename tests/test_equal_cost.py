@@ -42,6 +42,18 @@ def test_smallest_grid_factor_that_costs_as_much(monkeypatch):
     assert equal_cost.equal_cost_factor('camvid', 'X', 0.3)[0] == 0.3
 
 
+def test_factors_above_one_are_refused(monkeypatch):
+    fake_costs(monkeypatch, 4.3)
+    with pytest.raises(ValueError, match='downsizes'):
+        equal_cost.equal_cost_factor('camvid', 'X', 1.2)
+
+
+def test_the_variant_cost_is_returned_as_counted(monkeypatch):
+    # 3.0 less 1% and back is 2.9999999999999996; the count is returned
+    fake_costs(monkeypatch, 3.0)
+    assert equal_cost.equal_cost_factor('camvid', 'X', 0.2)[1] == 3.0
+
+
 def test_no_factor_when_bilinear_at_full_size_costs_less(monkeypatch):
     fake_costs(monkeypatch, 11.0)
     assert equal_cost.equal_cost_factor('camvid', 'X', 0.3) == (None, 11.0,
@@ -104,6 +116,14 @@ def test_pairs_across_factors_must_share_the_code(tmp_path):
                             'camvid', 1000)
     with pytest.raises(MismatchedRuns, match='differ in code'):
         equal_cost.compare(rows, 'DownsizeNet', 0.3, 0.45)
+
+
+def test_a_matrix_of_two_set_ups_is_refused(tmp_path):
+    root = matrix_root(tmp_path)
+    write(root, record('DownsizeNet', 3, 0.45, 40.0, 4.3, code='zzz'))
+    write(root, record('bilinear', 3, 0.45, 40.0, 4.5))
+    with pytest.raises(MismatchedRuns, match='differ in code'):
+        equal_cost.curve(root, 'camvid', 1000)
 
 
 def test_plot_is_written(tmp_path):

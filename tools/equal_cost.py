@@ -8,14 +8,15 @@ factor where the whole model costs the same multiply-adds.
     python tools/equal_cost.py report configs/benchmarks/results/runs \\
         --task camvid-lite0 --iters 1000
 
-``plan`` builds the models (no training; the task's data must be in
-$MMRESIZE_DATA) and prints, per variant, its GMACs per image (resizer
-included), the bilinear factor of equal cost and the command that runs
-bilinear there. ``report`` reads every TASK_Fx_ITERSit matrix under the
-folder and writes ``TASK_ITERSit_equal_cost.{md,json}`` and
-``..._equal_cost.png`` (metric against GMACs) there; pairs across factors
-must share task, schedule, code and config options. The code:
-``mmresize.benchmark.equal_cost``.
+Both build the models to count their multiply-adds (no training; the
+task's data must be in $MMRESIZE_DATA). ``plan`` prints, per variant, its
+GMACs per image (resizer included), the bilinear factor of equal cost and
+the command that runs bilinear there. ``report`` reads every
+TASK_Fx_ITERSit matrix under the folder (each must be one set-up) and
+writes ``TASK_ITERSit_equal_cost.{md,json}`` and ``..._equal_cost.png``
+(metric against GMACs) there; pairs across factors must share task,
+schedule, code and config options (a row says where they do not, or where
+the cost could not be counted). The code: ``mmresize.benchmark.equal_cost``.
 """
 import argparse
 import json
@@ -54,9 +55,12 @@ def run_plan(args: argparse.Namespace) -> None:
         print(f'| {variant} | {cost:.3f} | {cell} | {base:.3f} |')
         if fb is not None:
             factors.append(fb)
+    iters = TASKS[args.task]['iters']
     for fb in sorted(set(factors)):
         print(f'python tools/benchmark_accuracy.py --task {args.task} '
-              f'--factor {fb:g} --variants bilinear --seeds ...')
+              f'--factor {fb:g} --variants bilinear --iters {iters} '
+              '--seeds SEEDS  # the seeds, --cfg-options and --results-dir '
+              "of the resizers' runs")
 
 
 def run_report(args: argparse.Namespace) -> None:
@@ -67,7 +71,10 @@ def run_report(args: argparse.Namespace) -> None:
         plot,
     )
     from mmresize.benchmark.report import BASELINE, MismatchedRuns, gain_cell
-    rows = curve(args.root, args.task, args.iters)
+    try:
+        rows = curve(args.root, args.task, args.iters)
+    except MismatchedRuns as err:
+        sys.exit(str(err))
     if not rows:
         sys.exit(f'no {args.task}_Fx_{args.iters}it matrix under {args.root}')
     lines = [f'{args.task}, {args.iters} iterations: metric (mean ± std over '
@@ -89,22 +96,27 @@ def run_report(args: argparse.Namespace) -> None:
     for r in rows:
         if r['variant'] == BASELINE:
             continue
-        fb, _, _ = equal_cost_factor(args.task, r['variant'], r['factor'],
-                                     r['runs'][0].get('cfg_options') or None)
+        lead = f'| {r["variant"]} | {r["factor"]:g} |'
+        try:
+            fb, _, _ = equal_cost_factor(
+                args.task, r['variant'], r['factor'],
+                r['runs'][0].get('cfg_options') or None)
+        except (RuntimeError, FileNotFoundError) as err:
+            lines.append(f'{lead} cost not countable: {err} | | |')
+            continue
         if fb is None:
-            lines.append(f'| {r["variant"]} | {r["factor"]:g} | above 1.0x '
-                         '| | |')
+            lines.append(f'{lead} above 1.0x | | |')
             continue
         try:
             gain = compare(rows, r['variant'], r['factor'], fb)
         except MismatchedRuns as err:
-            sys.exit(str(err))
+            lines.append(f'{lead} {fb:g} | not paired: {err} | |')
+            continue
         if 'missing' in gain:
-            lines.append(f'| {r["variant"]} | {r["factor"]:g} | {fb:g} | '
-                         f'bilinear x{fb:g} not run yet | |')
+            lines.append(f'{lead} {fb:g} | bilinear x{fb:g} not run yet | |')
         else:
-            lines.append(f'| {r["variant"]} | {r["factor"]:g} | {fb:g} | '
-                         f'{gain_cell(gain)} | {gain["verdict"]} |')
+            lines.append(f'{lead} {fb:g} | {gain_cell(gain)} | '
+                         f'{gain["verdict"]} |')
         pairs.append(dict(variant=r['variant'], factor=r['factor'],
                           bilinear_factor=fb, gain=gain))
     stem = osp.join(args.root, f'{args.task}_{args.iters}it_equal_cost')

@@ -4,16 +4,15 @@ model a larger bilinear image for the same compute?
 A learned resizer at factor f costs more than bilinear at f (it reads the
 full-resolution input). Its fair comparison is bilinear at the factor
 ``f_b`` where the whole model costs the same multiply-adds
-(``model_gmacs``: resizer included, ``mmresize.benchmark.cost``):
+(``model_gmacs``: resizer included, ``mmresize.benchmark.cost``).
 ``equal_cost_factor`` finds it from the built models (no training; costs
-within 1% are equal), the
-matrix then runs bilinear there with the same seeds, and
-``compare`` pairs the two by seed (same task, schedule, code and config
-options; ``mmresize.benchmark.report.check_pairable``) with a 95%
-t-interval. ``curve`` gathers every factor's matrix of a task, and
-``plot`` draws the metric against ``model_gmacs``: bilinear's resolution
-curve through its factors, every other variant a point with its
-interval.
+within 1% are equal); the matrix then runs bilinear there with the same
+seeds, and ``compare`` pairs the two by seed (same task, schedule, code
+and config options: ``mmresize.benchmark.report.check_pairable``) with a
+95% t-interval. ``curve`` gathers every factor's matrix of a task (each
+checked as one set-up), and ``plot`` draws the metric against
+``model_gmacs``: bilinear's resolution curve through its factors, every
+other variant a point with its interval.
 """
 import functools
 import json
@@ -27,6 +26,7 @@ from typing import Dict, List, Optional, Tuple
 from mmresize.benchmark.report import (
     BASELINE,
     MARKERS,
+    check_matrix,
     check_pairable,
     load_results,
 )
@@ -82,10 +82,15 @@ def equal_cost_factor(task: str, variant: str, factor: float,
     variant's GMACs; bilinear's GMACs at that factor). Bilinear's cost
     rises with the factor in steps (the downsized size is whole pixels,
     the feature maps whole cells), so the cost there can exceed the
-    variant's: both are reported. Binary search over the grid.
+    variant's: both are reported. Binary search over the grid: it relies on
+    bilinear's cost never falling as the factor grows (true of the
+    preprocessors' sizes; checked at the ends).
     """
-    target = (1 - tolerance) * model_gmacs(task, variant, factor,
-                                           cfg_options)
+    if not 0 < factor <= 1:
+        raise ValueError(f'factor must be in (0, 1], got {factor}: mmresize '
+                         'downsizes')
+    mine = model_gmacs(task, variant, factor, cfg_options)
+    target = (1 - tolerance) * mine
     low = math.ceil(round(factor / resolution, 6))
     high = round(1 / resolution)
 
@@ -93,16 +98,18 @@ def equal_cost_factor(task: str, variant: str, factor: float,
         return model_gmacs(task, BASELINE, round(k * resolution, 6),
                            cfg_options)
 
+    if cost(high) < cost(low):
+        raise RuntimeError(f'{task}: bilinear costs less at 1.0x than at '
+                           f'{factor}x; the search assumes it does not')
     if cost(high) < target:
-        return None, target / (1 - tolerance), cost(high)
+        return None, mine, cost(high)
     while low < high:  # smallest k in [low, high] with cost(k) >= target
         mid = (low + high) // 2
         if cost(mid) >= target:
             high = mid
         else:
             low = mid + 1
-    return (round(high * resolution, 6), target / (1 - tolerance),
-            cost(high))
+    return round(high * resolution, 6), mine, cost(high)
 
 
 def matrices(root: str, task: str, iters: int) -> Dict[float, str]:
@@ -122,12 +129,15 @@ def curve(root: str, task: str, iters: int) -> List[dict]:
     spec = TASKS[task]
     rows = []
     for factor, folder in sorted(matrices(root, task, iters).items()):
+        results = load_results(folder)
+        check_matrix(results)  # one set-up per folder, as summaries ask
         by_variant: Dict[str, List[dict]] = {}
-        for run in load_results(folder):
+        for run in results:
             by_variant.setdefault(run['variant'], []).append(run)
         for variant, runs in by_variant.items():
             values = {r['seed']: spec['metric_scale']
-                      * r['metrics'][spec['metric']] for r in runs}
+                      * r['metrics'][spec['metric']] for r in runs
+                      if spec['metric'] in r.get('metrics', {})}
             costs = [r['inference']['model_gmacs'] for r in runs
                      if 'model_gmacs' in r.get('inference', {})]
             ratios = [r['inference']['latency_ratio'] for r in runs
@@ -162,6 +172,7 @@ def compare(rows: List[dict], variant: str, factor: float,
 
 
 def _row(rows: List[dict], variant: str, factor: float) -> Optional[dict]:
+    """The curve's row of ``variant`` at ``factor``, if any."""
     for row in rows:
         if row['variant'] == variant and abs(row['factor'] - factor) < 1e-9:
             return row

@@ -2,9 +2,12 @@
 of the EMA and of the raw final weights, how far the trained resizer's
 output is from bilinear, and the resizer's share of a training step."""
 import statistics
-from typing import Dict
+from typing import TYPE_CHECKING, Dict
 
 from mmresize.benchmark.timing import timed
+
+if TYPE_CHECKING:
+    import torch
 
 
 def evaluate(runner, ema: bool) -> Dict[str, float]:
@@ -87,15 +90,20 @@ def step_share(runner, batches: int = 3) -> float:
 
 
 def first_test_batch(cfg) -> dict:
-    """The first test image of ``cfg``'s test set, as a batch of one."""
+    """The first test image of ``cfg`` (an mmengine Config)'s test set, as
+    a batch of one."""
     from mmengine.runner import Runner
     loader = Runner.build_dataloader(dict(
         cfg.test_dataloader, batch_size=1, num_workers=0,
         persistent_workers=False))
-    return next(iter(loader))
+    for batch in loader:
+        return batch
+    raise FileNotFoundError(
+        f'the test set of {cfg.filename} is empty: are its images where '
+        'test_dataloader says (data root, img_suffix)?')
 
 
-def cost_record(model, batch: dict) -> Dict[str, object]:
+def cost_record(model: 'torch.nn.Module', batch: dict) -> Dict[str, object]:
     """Multiply-adds of ``model`` (eval mode) on ``batch``, the resizer
     included (``mmresize.benchmark.cost.inference_cost``: ``model_gmacs``,
     ``resizer_gmacs``, ``task_gmacs``, the sizes); a model the count
