@@ -27,6 +27,7 @@ def hand_label():
     label[12:18, 20:29] = CAR  # x 20..28, y 12..17
     label[10:19, 5:8] = PED  # x 5..7, y 10..18
     label[0, 0:2] = SIGN  # 2 pixels
+    label[2:19, 29] = SIGN  # one pixel wide, 17 tall: no width for mmdet
     return label
 
 
@@ -34,9 +35,12 @@ def test_components_are_the_boxes_drawn():
     assert label_to_boxes(hand_label(), min_area=4) == [
         ('Car', 2, 3, 12, 8), ('Car', 20, 12, 28, 17),
         ('Pedestrian', 5, 10, 7, 18)]
-    # the 2-pixel sign is kept only when the minimum allows it
-    assert ('SignSymbol', 0, 0, 1, 0) in label_to_boxes(hand_label(),
-                                                         min_area=2)
+    # the 2-pixel sign is one pixel tall: never a box; a 2 x 2 one is, when
+    # the minimum area allows it
+    assert all(b[0] != 'SignSymbol' for b in label_to_boxes(hand_label(), 2))
+    label = hand_label()
+    label[0:2, 0:2] = SIGN
+    assert ('SignSymbol', 0, 0, 1, 1) in label_to_boxes(label, min_area=4)
 
 
 def test_statistics_count_by_hand():
@@ -103,3 +107,19 @@ def test_tool_prints_the_statistics_and_refuses_missing_labels(tmp_path):
                           str(tmp_path / 'det2')], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and 'no label map' in bad.stderr
+    assert 'nothing was written' in bad.stderr
+    assert not osp.exists(tmp_path / 'det2' / 'CamVidDet')
+
+
+def test_re_encoded_images_keep_their_png_labels(tmp_path):
+    src = str(tmp_path / 'camvid')
+    camvid_like(src)
+    for split in ('train', 'val'):
+        for name in os.listdir(osp.join(src, split)):
+            path = osp.join(src, split, name)
+            cv2.imwrite(path[:-4] + '.jpg', cv2.imread(path))
+            os.remove(path)
+    stats = convert(src, str(tmp_path / 'det'), min_area=4)
+    assert stats['splits']['val']['images'] == 2
+    assert osp.isfile(tmp_path / 'det' / 'CamVidDet' / 'JPEGImages' /
+                      'val_0.jpg')

@@ -27,8 +27,8 @@ class CamVidDetDataset(VOCDataset):
                  **kwargs) -> None:
         require_folder(
             osp.join(data_root, 'CamVidDet', 'Annotations'), 'CamVidDet',
-            'Make it from CamVid with tools/camvid_to_boxes.py SRC DST, or set '
-            'MMRESIZE_DATA to the folder holding camvid_det/ (see the config).')
+            'Make it from CamVid with tools/camvid_to_boxes.py SRC DST '
+            '(docs/transfer.md) and give DST as data_root.')
         self.img_suffix = img_suffix
         super().__init__(data_root=data_root, **kwargs)
 
