@@ -43,8 +43,9 @@ def test_deploy_style_call(monkeypatch):
 
 
 def test_interleaved_timing_takes_turns(monkeypatch):
-    # two functions timed in turns after one untimed turn: a drift in the
-    # clock (each call slower than the one before) falls on both alike
+    # two functions timed in turns after one untimed turn, the order
+    # reversed every other turn; a clock drift (each call slower than the
+    # one before) falls on both alike
     now, events = [0.0], []
     monkeypatch.setattr(timing.time, 'perf_counter', lambda: now[0])
     monkeypatch.setattr(timing, 'sync', lambda device=None: None)
@@ -55,13 +56,13 @@ def test_interleaved_timing_takes_turns(monkeypatch):
             now[0] += seconds * (1 + 0.1 * len(events))
         return fn
 
-    a, b = timing.interleaved_median_ms([make('a', 0.001), make('b', 0.002)],
-                                        3)
-    assert events == ['a', 'b'] * 4
-    # timed calls 3..8: a at 1.3, 1.5, 1.7 ms; b at 2 x 1.4, 1.6, 1.8 ms
-    assert a == pytest.approx(1.5) and b == pytest.approx(3.2)
+    fa, fb = make('a', 0.001), make('b', 0.002)
+    a, b = timing.interleaved_median_ms([fa, fb], 3)
+    assert events == ['a', 'b', 'a', 'b', 'b', 'a', 'a', 'b']
+    # timed calls 3..8: a at 1.3, 1.6, 1.7 ms; b at 2 x 1.4, 1.5, 1.8 ms
+    assert a == pytest.approx(1.6) and b == pytest.approx(3.0)
     with pytest.raises(ValueError, match='repeats must be at least 1'):
-        timing.interleaved_median_ms([a], 0)
+        timing.interleaved_median_ms([fa], 0)
 
 
 def test_sync_waits_only_for_cuda(monkeypatch):

@@ -14,7 +14,8 @@ coefficient conv; ``tests/test_cost.py`` checks it by hand), and the convex
 combination's ``K C h w`` multiply-adds are not counted (a few thousandths
 of the total).
 """
-from typing import Dict, Optional, Sequence, Tuple
+import contextlib
+from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -51,24 +52,30 @@ def _device(module: nn.Module) -> torch.device:
     return param.device if param is not None else torch.device('cpu')
 
 
+@contextlib.contextmanager
+def preserved_modes(module: nn.Module) -> Iterator[None]:
+    """Every submodule's own training flag back as it was after the block
+    (``module.train(mode)`` would not do: a wrapper made for counting is in
+    training mode whatever the model it wraps is in, and a training model
+    keeps frozen batch norms in eval mode)."""
+    modes = [(m, m.training) for m in module.modules()]
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
 def counted_macs(module: nn.Module, inputs: Tuple[torch.Tensor, ...]) -> int:
     """Multiply-adds of ``module(*inputs)`` by mmengine's FlopAnalyzer, in
     eval mode; every submodule's mode is left as it was."""
     from mmengine.analysis import FlopAnalyzer
-    modes = [(m, m.training) for m in module.modules()]
-    module.eval()
-    try:
-        with torch.no_grad(), fused.disabled():
-            analyzer = FlopAnalyzer(module, inputs)
-            analyzer.unsupported_ops_warnings(False)
-            analyzer.uncalled_modules_warnings(False)
-            return int(analyzer.total())
-    finally:
-        # each module's own mode back (a wrapper made here is in training
-        # mode whatever the model it wraps is in; frozen batch norms stay
-        # in eval mode in a training model)
-        for m, training in modes:
-            m.training = training
+    with preserved_modes(module), torch.no_grad(), fused.disabled():
+        module.eval()
+        analyzer = FlopAnalyzer(module, inputs)
+        analyzer.unsupported_ops_warnings(False)
+        analyzer.uncalled_modules_warnings(False)
+        return int(analyzer.total())
 
 
 def resizer_macs(resizer: nn.Module, in_hw: Sequence[int],

@@ -139,22 +139,20 @@ def inference_record(runner, repeats: int = 5) -> Dict[str, object]:
 
     import torch
 
+    from mmresize.benchmark.cost import preserved_modes
     from mmresize.benchmark.timing import interleaved_median_ms
     from mmresize.resizers import InterpolateResizer
     model = getattr(runner.model, 'module', runner.model)
     batch = first_test_batch(runner.cfg)
-    was_training = model.training
-    model.eval()
-    twin = copy.deepcopy(model)
-    twin.data_preprocessor.resizer = InterpolateResizer(mode='bilinear')
-    try:
+    with preserved_modes(model):
+        model.eval()
+        twin = copy.deepcopy(model)
+        twin.data_preprocessor.resizer = InterpolateResizer(mode='bilinear')
         record = cost_record(model, batch)
         with torch.no_grad():
             latency, bilinear = interleaved_median_ms(
                 [lambda: model.test_step(batch),
                  lambda: twin.test_step(batch)], repeats)
-    finally:
-        model.train(was_training)
     record.update(latency_ms=latency, bilinear_latency_ms=bilinear,
                   latency_ratio=latency / bilinear)
     return record

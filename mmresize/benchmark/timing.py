@@ -39,30 +39,27 @@ def median_ms(fn: Callable[[], object], repeats: int, device: Device = None,
     """Median wall time of ``fn()`` in milliseconds over ``repeats`` calls,
     after ``warmup`` untimed calls (caches, lazy imports, allocator pools),
     each synchronised with ``device`` (see ``sync``)."""
-    if repeats < 1:
-        raise ValueError(f'repeats must be at least 1, got {repeats}')
-    for _ in range(warmup):
-        fn()
-    return statistics.median([1000 * timed(fn, device)[1]
-                              for _ in range(repeats)])
+    return interleaved_median_ms([fn], repeats, device, warmup)[0]
 
 
 def interleaved_median_ms(fns: Sequence[Callable[[], object]], repeats: int,
                           device: Device = None,
                           warmup: int = 1) -> List[float]:
-    """Median wall time (ms) of each of ``fns``, timed in turns (f0, f1,
-    ..., f0, f1, ...) after ``warmup`` untimed turns: whatever drifts over
-    the measurement (other load, caches warmed by the first function,
-    clock changes) falls on all of them alike, so their ratios hold where
-    timing one after the other would not. Each call synchronised with
-    ``device`` (see ``sync``)."""
+    """Median wall time (ms) of each of ``fns``, timed in turns after
+    ``warmup`` untimed turns, the order reversed every other turn (f0, f1,
+    f1, f0, f0, f1, ...): what drifts over the measurement (other load, clock
+    changes) falls on all of them alike, and so does coming first or right
+    after another (caches, allocator state), where timing one after the
+    other would charge it to one. Each call synchronised with ``device``
+    (see ``sync``)."""
     if repeats < 1:
         raise ValueError(f'repeats must be at least 1, got {repeats}')
     for _ in range(warmup):
         for fn in fns:
             fn()
     times: List[List[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, own in zip(fns, times):
-            own.append(1000 * timed(fn, device)[1])
+    order = list(range(len(fns)))
+    for turn in range(repeats):
+        for i in (order if turn % 2 == 0 else order[::-1]):
+            times[i].append(1000 * timed(fns[i], device)[1])
     return [statistics.median(own) for own in times]
