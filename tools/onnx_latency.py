@@ -1,0 +1,47 @@
+"""Time exported graphs against each other: ONNX Runtime, in turns, in one
+process (``mmresize.deploy.onnx_latencies``), on one image.
+
+    python tools/onnx_latency.py twin.onnx module.onnx deployed.onnx \\
+        [--repeats 20] [--threads 0] [--images FILE_OR_FOLDER]
+
+Prints each graph's median latency and its ratio to the first (e.g. the
+bilinear twin: the difference is the resizer's cost). The input size is
+the first graph's; the image is the first of --images (resized to it), else
+a procedural one.
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('graphs', nargs='+', help='ONNX files, the first '
+                        'the baseline')
+    parser.add_argument('--repeats', type=int, default=20)
+    parser.add_argument('--threads', type=int, default=0,
+                        help="ONNX Runtime's threads (0: its default)")
+    parser.add_argument('--images', help='image file or folder')
+    args = parser.parse_args()
+    import onnx
+
+    from mmresize.deploy import onnx_latencies
+    from tools.export import check_images
+    for path in args.graphs:
+        if not osp.isfile(path):
+            sys.exit(f'{path} does not exist')
+    dims = onnx.load(args.graphs[0]).graph.input[0].type.tensor_type.shape.dim
+    shape = (dims[2].dim_value, dims[3].dim_value)
+    image = check_images(args.images, 1, shape)[0]
+    times = onnx_latencies(args.graphs, image, args.repeats, args.threads)
+    print(f'{shape[0]}x{shape[1]}, {args.repeats} turns, ONNX Runtime '
+          f'threads {args.threads or "default"}, no spinning:')
+    for path, ms in zip(args.graphs, times):
+        print(f'  {osp.basename(path):40s} {ms:9.2f} ms  '
+              f'{ms / times[0]:.2f}x the first')
+
+
+if __name__ == '__main__':
+    main()
