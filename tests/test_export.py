@@ -207,3 +207,13 @@ def test_export_tool_end_to_end(seg_checkpoint, tmp_path):
     assert float(ratio) == pytest.approx(float(ours) / float(theirs),
                                          rel=0.02)
     assert (tmp_path / 'resizer_against.onnx').is_file()
+    # the two graphs timed in turns by the latency tool, the first the base
+    timed = subprocess.run(
+        [sys.executable, 'tools/onnx_latency.py',
+         str(tmp_path / 'resizer_against.onnx'),
+         str(tmp_path / 'resizer.onnx'), '--repeats', '2'],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert timed.returncode == 0, timed.stderr[-3000:]
+    assert timed.stdout.startswith('64x96, 2 turns')
+    assert re.search(r'resizer_against.onnx +[\d.]+ ms  1.00x the first',
+                     timed.stdout)
