@@ -8,6 +8,12 @@ import tempfile
 import pytest
 import torch
 
+# Without CUDA, the fused Triton kernels run in Triton's interpreter
+# (tests/test_fused_triton.py); Triton reads this when it is imported, for
+# its own library as for our kernels, so it is set before anything imports it.
+if not torch.cuda.is_available():
+    os.environ.setdefault('TRITON_INTERPRET', '1')
+
 from mmresize.engine.visualizers import release_visualizers
 from mmresize.trust import REGISTRY_ENV
 from tests import data_factory

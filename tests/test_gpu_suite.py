@@ -15,6 +15,28 @@ def test_floor_counts_each_layer_forward_and_backward():
         pytest.approx(2 * 2 * macs / 1e12 * 1000)
 
 
+def test_downsizenet_is_measured_on_both_paths_only_on_cuda():
+    names = ['bilinear', 'DownsizeNet', 'DownsizeNet-16nb']
+    assert gpu_suite.case_paths(names, 'cpu') == [
+        (n, 'pytorch') for n in names]
+    assert gpu_suite.case_paths(names, 'cuda') == [
+        ('bilinear', 'pytorch'), ('DownsizeNet', 'pytorch'),
+        ('DownsizeNet', 'triton'), ('DownsizeNet-16nb', 'pytorch'),
+        ('DownsizeNet-16nb', 'triton')]
+
+
+def test_pytorch_path_turns_the_triton_kernel_off():
+    import torch
+
+    from mmresize.resizers import DownsizeNet, fused_triton
+    x, model = torch.rand(1, 3, 8, 8), DownsizeNet()
+    with fused_triton.forced():
+        with gpu_suite.code_path('pytorch'):
+            assert not fused_triton.available(x, model)
+        with gpu_suite.code_path('triton'):
+            assert fused_triton.available(x, model)
+
+
 def test_quick_suite_runs_and_reports_every_case():
     result = gpu_suite.run('cpu', 1, ['bilinear', 'DownsizeNet'], quick=True)
     cases = {(r['setting'], r['name']): r for r in result['cases']}

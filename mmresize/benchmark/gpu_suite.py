@@ -2,10 +2,13 @@
 benchmark_resizers.py --suite gpu``):
 
 - every resizer's forward (no grad) and forward+backward (gradients for its
-  parameters; the image needs none) at 1024x2048 -> 307x614 and 512x512 ->
-  154x154, batch 8, float32, with device synchronisation
-  (``mmresize.benchmark.timing``), and the peak memory each call adds
-  (``torch.cuda.max_memory_allocated``; resident-set growth on the CPU);
+  parameters; the image needs none), DownsizeNet's variants both on the
+  PyTorch path and through the fused Triton kernel
+  (``mmresize/resizers/fused_triton.py``) where CUDA and Triton are there,
+  at 1024x2048 -> 307x614 and 512x512 -> 154x154, batch 8, float32, with
+  device synchronisation (``mmresize.benchmark.timing``), and the peak
+  memory each call adds (``torch.cuda.max_memory_allocated``; resident-set
+  growth on the CPU);
 - each resizer's share of a DeepLabv3+-R50-D8 training step on 512x1024
   crops at 0.3x (batch 8): the resizer's forward+backward on the crops
   over the whole step (resizer, model forward and backward at 154x307,
@@ -108,7 +111,7 @@ def step_shares(names: Sequence[str], crop: HW, batch: int, config: str,
     out_hw = tuple(round_half_up(s * STEP_FACTOR) for s in crop)
     x = torch.rand(batch, 3, *crop, device=device)
     rows = []
-    for name in names:
+    for name, path in case_paths(names, device):
         resizer = build_resizer(name, device).train()
         params = list(model.parameters()) + list(resizer.parameters())
         optimizer = torch.optim.SGD(params, lr=1e-4)
@@ -124,13 +127,43 @@ def step_shares(names: Sequence[str], crop: HW, batch: int, config: str,
             logits.float().mean().backward()
             optimizer.step()
 
-        resizer_ms = median_ms(resizer_only, repeats, device, WARMUP)
-        step_ms = median_ms(step, repeats, device, WARMUP)
-        rows.append(dict(name=name, resizer_ms=resizer_ms, step_ms=step_ms,
-                         share=resizer_ms / step_ms))
-        print(f'  step share {name:<26} {100 * resizer_ms / step_ms:5.1f}% '
+        with code_path(path):
+            resizer_ms = median_ms(resizer_only, repeats, device, WARMUP)
+            step_ms = median_ms(step, repeats, device, WARMUP)
+        rows.append(dict(name=name, path=path, resizer_ms=resizer_ms,
+                         step_ms=step_ms, share=resizer_ms / step_ms))
+        print(f'  step share {name:<26} {path:<7} '
+              f'{100 * resizer_ms / step_ms:5.1f}% '
               f'({resizer_ms:.1f} of {step_ms:.1f} ms)', flush=True)
     return rows
+
+
+def case_paths(names: Sequence[str],
+               device: str) -> List[Tuple[str, str]]:
+    """(resizer, code path) pairs to measure: every DownsizeNet variant on
+    both the PyTorch path and the fused Triton kernel where CUDA and
+    Triton are there, everything else on its one path."""
+    from mmresize.resizers import fused_triton
+    triton = (torch.device(device).type == 'cuda'
+              and fused_triton.HAS_TRITON)
+    pairs = []
+    for name in names:
+        pairs.append((name, 'pytorch'))
+        if triton and name.startswith('DownsizeNet'):
+            pairs.append((name, 'triton'))
+    return pairs
+
+
+@contextlib.contextmanager
+def code_path(path: str) -> Iterator[None]:
+    """Run DownsizeNet on the PyTorch path ('pytorch': the fused Triton
+    kernel off) or as it runs by default ('triton', on CUDA)."""
+    from mmresize.resizers import fused_triton
+    if path == 'triton':
+        yield
+        return
+    with fused_triton.disabled():
+        yield
 
 
 def floor_ms(in_hw: HW, out_hw: HW, batch: int, tflops: float) -> float:
@@ -163,17 +196,19 @@ def _run(device: str, repeats: int, names: Sequence[str], quick: bool,
     print(f'float32 matrix product: {tflops:.3g} TFLOP/s', flush=True)
     cases = []
     for in_hw, out_hw in settings:
-        for name in names:
+        for name, path in case_paths(names, device):
+            with code_path(path):
+                times = resizer_case(name, in_hw, out_hw, batch, device,
+                                     repeats, memory)
             row = dict(name=name, setting=f'{in_hw[0]}x{in_hw[1]} -> '
-                       f'{out_hw[0]}x{out_hw[1]}', batch=batch, path='pytorch',
-                       **resizer_case(name, in_hw, out_hw, batch, device,
-                                      repeats, memory))
+                       f'{out_hw[0]}x{out_hw[1]}', batch=batch, path=path,
+                       **times)
             if name == 'DownsizeNet':
                 row['floor_ms'] = floor_ms(in_hw, out_hw, batch, tflops)
                 row['over_floor'] = row['forward_backward_ms'] / \
                     row['floor_ms']
             cases.append(row)
-            print(f'  {row["setting"]:>24} {name:<26} fwd '
+            print(f'  {row["setting"]:>24} {name:<26} {path:<7} fwd '
                   f'{row["forward_ms"]:8.2f} ms  fwd+bwd '
                   f'{row["forward_backward_ms"]:8.2f} ms', flush=True)
     shares = step_shares(names, QUICK_CROP if quick else STEP_CROP, batch,
@@ -211,28 +246,30 @@ def markdown(result: dict) -> str:
                      f'{r["forward_backward_ms"]:.2f} | {peak} | {floor} |')
     crop = 'x'.join(str(s) for s in result['step_crop'])
     model = result['step_model'].rsplit('/', 1)[-1]
-    lines += ['', f'| resizer | share of a training step of {model} '
+    lines += ['', f'| resizer | path | share of a training step of {model} '
               f'({crop} crops at {STEP_FACTOR}x, batch {result["batch"]}) | '
               'resizer ms | step ms |',
-              '|---|---:|---:|---:|']
+              '|---|---|---:|---:|---:|']
     for r in result['step_shares']:
-        lines.append(f'| {r["name"]} | {100 * r["share"]:.1f}% | '
+        lines.append(f'| {r["name"]} | {r.get("path", "pytorch")} | '
+                     f'{100 * r["share"]:.1f}% | '
                      f'{r["resizer_ms"]:.1f} | {r["step_ms"]:.1f} |')
-    shares = {r['name']: r['share'] for r in result['step_shares']}
-    over = [r['over_floor'] for r in result['cases']
-            if 'over_floor' in r and r['setting'].startswith(
-                f'{SETTINGS[0][0][0]}x')]
-    lines += ['', '| goal | this run | met |', '|---|---:|---|']
-    if 'DownsizeNet' in shares:
-        lines.append(f'| DownsizeNet-2conv at most {100 * SHARE_GOAL:.0f}% '
-                     f'of the step | {100 * shares["DownsizeNet"]:.1f}% | '
-                     f'{"yes" if shares["DownsizeNet"] <= SHARE_GOAL else "no"}'
-                     ' |')
-    if over:
-        lines.append(f'| fwd+bwd within {FLOOR_GOAL:.0f}x of the floor at '
-                     f'1024x2048 | {over[0]:.1f}x | '
-                     f'{"yes" if over[0] <= FLOOR_GOAL else "no"} |')
+    lines += ['', '| goal | path | this run | met |', '|---|---|---:|---|']
+    for r in result['step_shares']:
+        if r['name'] == 'DownsizeNet':
+            lines.append(
+                f'| DownsizeNet-2conv at most {100 * SHARE_GOAL:.0f}% of the '
+                f'step | {r.get("path", "pytorch")} | {100 * r["share"]:.1f}%'
+                f' | {"yes" if r["share"] <= SHARE_GOAL else "no"} |')
+    for r in result['cases']:
+        if 'over_floor' in r and r['setting'].startswith(
+                f'{SETTINGS[0][0][0]}x'):
+            lines.append(
+                f'| fwd+bwd within {FLOOR_GOAL:.0f}x of the floor at '
+                f'1024x2048 | {r["path"]} | {r["over_floor"]:.1f}x | '
+                f'{"yes" if r["over_floor"] <= FLOOR_GOAL else "no"} |')
     return '\n'.join(lines)
 
 
-__all__ = ['float32_tflops', 'floor_ms', 'markdown', 'run', 'step_shares']
+__all__ = ['case_paths', 'code_path', 'float32_tflops', 'floor_ms',
+           'markdown', 'run', 'step_shares']

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .downsizenet import DownsizeNet, bilinear_logits, normalised_coefficients
+from .downsizenet import DownsizeNet, normalised_coefficients
 from .grid import sampling_geometry
 
 _OFFSETS = torch.arange(-1, 2)  # a 3x3 conv's taps, and the last layer's
@@ -98,12 +98,8 @@ class DeployedDownsizeNet(nn.Module):
         self.register_buffer('weight_z',
                              weight[:, :feat].t().to(self.dtype).clone(),
                              False)  # (F, K)
-        const = torch.einsum('kr,rhw->hwk', weight[:, feat:], geo.r) \
-            + resizer.coef_conv.bias.detach().double()
-        if resizer.init == 'near_bilinear':
-            const = const + bilinear_logits(
-                geo.prior, resizer.init_eps,
-                resizer.coef_act)[0].permute(1, 2, 0)
+        with torch.no_grad():  # (K, h, w) -> (h, w, K)
+            const = resizer.logit_offset(geo).double().permute(1, 2, 0)
         self.register_buffer('logits_const',
                              const.to(self.dtype).contiguous(), False)
         self.grid_t = (geo.index_y.shape[1], geo.index_x.shape[1])

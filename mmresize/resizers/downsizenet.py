@@ -17,9 +17,10 @@ measurements behind the default are in ``docs/benchmarks.md``.
 
 Cost: the last texture layer is evaluated only at the h x w anchor points it is
 read at (section 5). On CPU a compiled op (``fused.py``) evaluates the last
-two layers from the 5x5 input patch of each anchor; elsewhere the layer before
-runs densely in channels_last and the last as a stride-3 convolution over the
-gathered 3 x 3 neighbourhoods.
+two layers from the 5x5 input patch of each anchor; on CUDA one Triton kernel
+(``fused_triton.py``) does that and the rest of the forward; elsewhere the
+layer before runs densely in channels_last and the last as a stride-3
+convolution over the gathered 3 x 3 neighbourhoods.
 """
 from typing import Optional, Tuple
 
@@ -29,7 +30,7 @@ from torch import nn
 
 from mmresize.registry import MODELS
 
-from . import fused
+from . import fused, fused_triton
 from .base import BaseResizer
 from .grid import Geometry, sampling_geometry
 from .sampling import gather_grid, gather_neighbourhood
@@ -198,24 +199,32 @@ class DownsizeNet(BaseResizer):
     def _coefficients(self, feats: torch.Tensor,
                       geo: Geometry) -> torch.Tensor:
         """Coefficients (B, K, h, w), float32 or wider, from anchor features."""
-        device = feats.device
-        # float32 at least (float64 stays float64, for gradcheck).
+        dtype = geo.r.dtype  # float32 at least (float64 for gradcheck)
+        with torch.autocast(device_type=feats.device.type, enabled=False):
+            # The 1x1 conv over [features, r]: (B, K, h, w).
+            z = torch.einsum('kf,bfhw->bkhw', self.coef_weight_features(dtype),
+                             feats.to(dtype)) + self.logit_offset(geo)
+            return normalised_coefficients(z, self.coef_act)
+
+    def coef_weight_features(self, dtype: torch.dtype) -> torch.Tensor:
+        """The 1x1 conv's weights on the texture features: (K, F)."""
+        return self.coef_conv.weight.to(dtype).flatten(1)[:, :self.feat_channels]
+
+    def logit_offset(self, geo: Geometry) -> torch.Tensor:
+        """The logits' part that is the same for every image: (K, h, w).
+
+        The 1x1 conv's weights on r times r, its bias, and the near-bilinear
+        start's prior logits; in r's dtype (float32 at least).
+        """
         dtype = geo.r.dtype
-        r = geo.r
-        feat_channels = feats.shape[1]
-        weight = self.coef_conv.weight.to(dtype).flatten(1)  # (K, F + K)
-        bias = self.coef_conv.bias.to(dtype)[:, None, None]
-        with torch.autocast(device_type=device.type, enabled=False):
-            # The 1x1 conv over [features, r], split so that r's part (the
-            # same for every image) is computed once: (B, K, h, w).
-            z = torch.einsum('kf,bfhw->bkhw', weight[:, :feat_channels],
-                             feats.to(dtype))
-            z = z + (torch.einsum('kr,rhw->khw', weight[:, feat_channels:], r)
-                     + bias)
+        weight = self.coef_conv.weight.to(dtype).flatten(1)[:, self.feat_channels:]
+        with torch.autocast(device_type=geo.r.device.type, enabled=False):
+            z = (torch.einsum('kr,rhw->khw', weight, geo.r)
+                 + self.coef_conv.bias.to(dtype)[:, None, None])
             if self.init == 'near_bilinear':
                 z = z + bilinear_logits(geo.prior, self.init_eps,
-                                        self.coef_act)
-            return normalised_coefficients(z, self.coef_act)
+                                        self.coef_act)[0]
+        return z
 
     def resize_with_coefficients(
             self, x: torch.Tensor,
@@ -225,6 +234,8 @@ class DownsizeNet(BaseResizer):
         ``x`` and ``size`` must already be checked (use ``forward``).
         """
         geo = self.geometry(x, size)
+        if fused_triton.available(x, self):
+            return fused_triton.resize(self, x, geo)
         coef = self._coefficients(self.texture_at_anchors(x, geo), geo)
         out = gather_grid(x, geo.index_y, geo.index_x, coef)
         return out, coef
