@@ -23,9 +23,11 @@ from mmresize.models.lighthead import (
     PSRoIExtractor,
 )
 from mmresize.models.refinedet_head import RefineDetHead
+from mmresize.models.zoom_detector import ZoomSingleStageDetector
 from mmresize.preprocessors.det_preprocessor import DownsizeDetDataPreprocessor
 
 __all__ = [
+    'ZoomSingleStageDetector',
     'EfficientNetLite', 'BCCDDataset', 'CamVidDetDataset',
     'DownsizeDetDataPreprocessor',
     'DropInvalidBoxes', 'LevelRPNHead', 'LightHeadNeck', 'LightHeadRCNN',

@@ -12,11 +12,12 @@ does not touch test-time ``scale_factor``.
 from typing import Optional, Sequence, Union
 
 import numpy as np
+import torch
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.structures.bbox import BaseBoxes
-from mmdet.structures.mask import PolygonMasks
+from mmdet.structures.mask import BitmapMasks, PolygonMasks
 from mmengine.structures import InstanceData, PixelData
 from torch import nn
 
@@ -29,6 +30,7 @@ from mmresize.preprocessors.core import (
     scaled_shape,
 )
 from mmresize.preprocessors.downsizing import DownsizeMixin
+from mmresize.resizers.warp import Warp, resample_nearest, warp_boxes
 
 
 @MODELS.register_module()
@@ -63,12 +65,23 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
                              pad_size_divisor, check_finite)
 
     def rewrite_samples(self, samples: Sequence[DetDataSample],
-                        plan: BatchResize, training: bool) -> None:
+                        plan: BatchResize, training: bool,
+                        warp: Optional[Warp] = None) -> None:
         """Metainfo always, training targets in training (test-time gt is
-        untouched)."""
-        for sample in samples:
+        untouched). With a warp (``LearnedZoom``) each sample records it
+        (``zoom_warp``, and the pipeline's ``zoom_scale_factor``) for
+        ``ZoomSingleStageDetector`` to unwarp predictions, and training
+        targets are warped with the image."""
+        for index, sample in enumerate(samples):
+            if warp is not None:
+                sample.set_metainfo({
+                    'zoom_warp': warp.select(index),
+                    'zoom_scale_factor': tuple(sample.metainfo.get(
+                        'scale_factor', (1.0, 1.0)))})
             self._rewrite_meta(sample, plan)
-            if training:
+            if training and warp is not None:
+                _warp_gt(sample, warp.select(index), plan.batch_hw)
+            elif training:
                 self._rewrite_gt(sample, plan)
 
     def _rewrite_meta(self, sample: DetDataSample, plan: BatchResize) -> None:
@@ -100,6 +113,33 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
             if self.pad_seg:
                 seg = pad_bottom_right(seg, plan.batch_hw, self.seg_pad_value)
             sample.gt_sem_seg = PixelData(sem_seg=seg)
+
+
+def _warp_gt(sample: DetDataSample, warp: Warp, batch_hw: tuple) -> None:
+    """Training boxes, bitmap masks and seg maps warped with the image."""
+    for key in ('gt_instances', 'ignored_instances'):
+        if key not in sample:
+            continue
+        instances = getattr(sample, key)
+        if 'bboxes' in instances:
+            boxes = instances.bboxes
+            tensor = boxes.tensor if isinstance(boxes, BaseBoxes) else boxes
+            warped = warp_boxes(tensor, warp, 0)
+            instances.bboxes = type(boxes)(warped) \
+                if isinstance(boxes, BaseBoxes) else warped
+        if 'masks' in instances:
+            masks = instances.masks
+            if isinstance(masks, PolygonMasks):
+                raise NotImplementedError(
+                    'LearnedZoom warps bitmap masks; convert polygon masks '
+                    "with LoadAnnotations(poly2mask=True)")
+            warped = resample_nearest(
+                torch.as_tensor(masks.masks)[None], warp)[0].numpy()
+            instances.masks = BitmapMasks(warped, *warped.shape[-2:]).pad(
+                batch_hw, pad_val=0)
+    if 'gt_sem_seg' in sample:
+        seg = resample_nearest(sample.gt_sem_seg.sem_seg[None], warp)[0]
+        sample.gt_sem_seg = PixelData(sem_seg=seg)
 
 
 def _rescale_instances(instances: InstanceData, sy: float, sx: float,

@@ -21,6 +21,7 @@ from mmresize.preprocessors.core import (
 )
 from mmresize.registry import MODELS
 from mmresize.resizers import BaseResizer
+from mmresize.resizers.warp import Warp
 
 
 def check_finite(x: torch.Tensor, names: Sequence[str]) -> None:
@@ -171,8 +172,13 @@ class DownsizeMixin:
         inputs, samples = data['inputs'], data['data_samples']
         resized, plan = self.downsize(inputs, samples)
         if samples is not None:
-            self.rewrite_samples(samples, plan, training)
+            self.rewrite_samples(samples, plan, training, self.last_warp())
         return dict(inputs=resized, data_samples=samples)
+
+    def last_warp(self) -> Optional[Warp]:
+        """The warp of the batch just resized, for a resizer that moves its
+        samples (``LearnedZoom``); None for the uniform-grid ones."""
+        return getattr(self.resizer, 'last_warp', None)
 
     def downsize(self, inputs: torch.Tensor,
                  samples: Optional[Sequence] = None
@@ -202,6 +208,7 @@ class DownsizeMixin:
                               self.pad_size_divisor, self.pad_fill())
 
     def rewrite_samples(self, samples: Sequence, plan: BatchResize,
-                        training: bool) -> None:
-        """Describe the resized batch in each data sample (host-specific)."""
+                        training: bool, warp: Optional[Warp] = None) -> None:
+        """Describe the resized batch in each data sample (host-specific);
+        with a ``warp``, record it so that predictions can be unwarped."""
         raise NotImplementedError

@@ -29,6 +29,7 @@ from mmresize.preprocessors.core import (
     resize_labels,
 )
 from mmresize.preprocessors.downsizing import DownsizeMixin
+from mmresize.resizers.warp import Warp, resample_nearest
 
 LABEL_KEYS = ('gt_sem_seg', 'gt_edge_map')
 
@@ -66,11 +67,20 @@ class DownsizeSegDataPreProcessor(DownsizeMixin, SegDataPreProcessor):
         self.downsize_labels = downsize_labels
 
     def rewrite_samples(self, samples: Sequence[SegDataSample],
-                        plan: BatchResize, training: bool) -> None:
-        """Metainfo always; training labels aligned with the batch."""
-        for sample in samples:
+                        plan: BatchResize, training: bool,
+                        warp: Optional[Warp] = None) -> None:
+        """Metainfo always; training labels aligned with the batch. With a
+        warp (``LearnedZoom``) each sample records its warp and the input
+        frame (``zoom_warp``, ``zoom_input``) for ``ZoomEncoderDecoder`` to
+        unwarp the logits, and training labels are warped with the image."""
+        for index, sample in enumerate(samples):
+            if warp is not None:
+                _record_warp(sample, warp.select(index))
             self._rewrite_meta(sample, plan)
-            if training:
+            if training and warp is not None:
+                _warp_labels(sample, plan, warp.select(index),
+                             self.seg_pad_val)
+            elif training:
                 _fit_labels(sample, plan, self.downsize_labels,
                             self.seg_pad_val)
 
@@ -91,6 +101,27 @@ class DownsizeSegDataPreProcessor(DownsizeMixin, SegDataPreProcessor):
             else 'padding_size'
         sample.set_metainfo({'img_shape': img_shape,
                              'pad_shape': batch_shape, key: padding})
+
+
+def _record_warp(sample: SegDataSample, warp: Warp) -> None:
+    """The image's warp, and its shape and padding before resizing."""
+    key = 'img_padding_size' if 'img_padding_size' in sample.metainfo \
+        else 'padding_size'
+    sample.set_metainfo({'zoom_warp': warp, 'zoom_input': dict(
+        img_shape=tuple(sample.img_shape), padding_key=key,
+        padding=sample.metainfo.get(key, (0, 0, 0, 0)))})
+
+
+def _warp_labels(sample: SegDataSample, plan: BatchResize, warp: Warp,
+                 pad_value: int) -> None:
+    """Training labels sampled (nearest) at the warped grid, padded to the
+    batch: (1, H, W) -> (1, h', w')."""
+    for key in LABEL_KEYS:
+        if key in sample:
+            labels = getattr(sample, key).data
+            warped = resample_nearest(labels[None], warp)[0]
+            setattr(sample, key, PixelData(
+                data=pad_bottom_right(warped, plan.batch_hw, pad_value)))
 
 
 def _fit_labels(sample: SegDataSample, plan: BatchResize, downsize: bool,

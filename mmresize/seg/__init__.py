@@ -14,9 +14,11 @@ from mmresize.datasets.camvid import CamVidDataset
 from mmresize.evaluation.seg_metrics import PerClassIoUMetric
 from mmresize.models.efficientnet_lite import EfficientNetLite
 from mmresize.models.sp_head import SPHead
+from mmresize.models.zoom_segmentor import ZoomEncoderDecoder
 from mmresize.preprocessors.seg_preprocessor import DownsizeSegDataPreProcessor
 
 __all__ = [
+    'ZoomEncoderDecoder',
     'EfficientNetLite', 'CamVidDataset', 'DownsizeSegDataPreProcessor',
     'PerClassIoUMetric', 'SPHead'
 ]

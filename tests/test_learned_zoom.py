@@ -1,0 +1,303 @@
+"""LearnedZoom and its warp: the uniform case against F.interpolate and the
+existing preprocessors, the stated bounds, exact round trips of boxes and
+labels, the positions' gradient (float64 gradcheck), and predictions
+unwarped back onto the original image in both preprocessors."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmdet.structures import DetDataSample
+from mmengine.config import ConfigDict
+from mmengine.structures import InstanceData
+from mmseg.structures import SegDataSample
+
+from mmresize.det import DownsizeDetDataPreprocessor
+from mmresize.models.zoom_detector import unwarp_instances
+from mmresize.models.zoom_segmentor import ZoomEncoderDecoder
+from mmresize.resizers import LearnedZoom
+from mmresize.resizers.warp import (
+    Warp,
+    cdf_from_density,
+    output_centres,
+    resample_nearest,
+    warp_boxes,
+)
+from mmresize.seg import DownsizeSegDataPreProcessor
+from tests.test_seg_preprocessor import (
+    BILINEAR,
+    NORM,
+    iou,
+    label_image,
+    seg_batch,
+)
+
+
+def salient(seed: int = 0, scale: float = 1.0, **cfg) -> LearnedZoom:
+    """A LearnedZoom whose (zero-initialised) last layer is random."""
+    torch.manual_seed(seed)
+    zoom = LearnedZoom(**cfg).double()
+    with torch.no_grad():
+        if zoom.saliency == 'image':
+            zoom.net[-1].weight.normal_(0, scale)
+            zoom.net[-1].bias.normal_(0, scale)
+        else:
+            zoom.prior_y.normal_(0, scale)
+            zoom.prior_x.normal_(0, scale)
+    return zoom
+
+
+@pytest.mark.parametrize('size', [(7, 11), (12, 10), (50, 61), (24, 30)])
+def test_zero_saliency_bilinear_is_f_interpolate(size):
+    x = torch.rand(2, 3, 24, 30, dtype=torch.float64)
+    got = LearnedZoom(filter='bilinear').double()(x, size)
+    want = F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize('size,mode', [((8, 10), 'area'), ((12, 5), 'area'),
+                                       ((50, 61), 'bilinear')])
+def test_zero_saliency_box_is_area_or_bilinear(size, mode):
+    """Whole-pixel footprints average (integer factors: ``area``); under
+    one pixel they widen to one, which is bilinear interpolation."""
+    x = torch.rand(2, 3, 24, 30, dtype=torch.float64)
+    got = LearnedZoom().double()(x, size)
+    kwargs = {} if mode == 'area' else dict(align_corners=False)
+    want = F.interpolate(x, size=size, mode=mode, **kwargs)
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+
+
+def test_zero_saliency_equals_the_bilinear_seg_preprocessor():
+    data = seg_batch([(60, 70), (60, 70)])
+    ours = DownsizeSegDataPreProcessor(
+        resizer=dict(type='mmresize.LearnedZoom', filter='bilinear'),
+        target_scale=0.3, size=(60, 70), **NORM)(copy.deepcopy(data), True)
+    theirs = DownsizeSegDataPreProcessor(
+        resizer=BILINEAR, target_scale=0.3, downsize_labels=True,
+        size=(60, 70), **NORM)(copy.deepcopy(data), True)
+    # float64 positions against F.interpolate's float32 ones
+    torch.testing.assert_close(ours['inputs'], theirs['inputs'], rtol=0,
+                               atol=1e-4)
+    for mine, ref in zip(ours['data_samples'], theirs['data_samples']):
+        torch.testing.assert_close(mine.gt_sem_seg.data, ref.gt_sem_seg.data)
+        assert mine.img_shape == ref.img_shape
+        assert mine.zoom_input['img_shape'] == (60, 70)
+
+
+@pytest.mark.parametrize('saliency', ['image', 'prior'])
+@pytest.mark.parametrize('scale', [3.0, 1e3])
+def test_bounds_hold_for_any_saliency(saliency, scale):
+    zoom = salient(saliency=saliency, scale=scale, mix=0.6,
+                   max_log_ratio=0.8)
+    low, high = zoom.density_bounds
+    assert low == pytest.approx(0.4 + 0.6 * np.exp(-1.6))
+    assert high == pytest.approx(0.4 + 0.6 * np.exp(1.6))
+    x = torch.rand(2, 3, 40, 52, dtype=torch.float64)
+    ly, lx = zoom.saliency_logits(x)
+    for logits, size in ((ly, 40), (lx, 52)):
+        rho = zoom.axis_density(logits, size)
+        assert rho.min() >= low - 1e-12 and rho.max() <= high + 1e-12
+    warp = zoom.warp(x, (12, 16))
+    for axis, (n, size) in enumerate(((12, 40), (16, 52))):
+        cdf = warp.cdf_y if axis == 0 else warp.cdf_x
+        assert (cdf.diff(dim=1) > 0).all()  # strictly monotone
+        step = output_centres(warp, axis).diff(dim=1)  # input px per sample
+        uniform = size / n
+        assert step.min() >= uniform / high - 1e-9
+        assert step.max() <= uniform / low + 1e-9
+
+
+def test_bounds_are_nearly_reached_by_adversarial_logits():
+    """One salient pixel among many: the density approaches its bound."""
+    zoom = LearnedZoom(mix=0.6, max_log_ratio=0.8).double()
+    low, high = zoom.density_bounds
+    logits = torch.full((2, 400), -1e3, dtype=torch.float64)
+    logits[0, 7] = 1e3  # one salient pixel: the most magnification
+    logits[1] = 1e3
+    logits[1, 7] = -1e3  # one dull pixel: the most compression
+    rho = zoom.axis_density(logits, 400)
+    assert high * 0.98 < rho[0].max() <= high
+    assert low <= rho[1].min() < low * 1.02
+
+
+def random_warp(batch=2, in_hw=(40, 52), out_hw=(12, 16), seed=0) -> Warp:
+    gen = torch.Generator().manual_seed(seed)
+    return Warp(cdf_from_density(torch.rand(batch, in_hw[0], generator=gen)
+                                 + 0.2),
+                cdf_from_density(torch.rand(batch, in_hw[1], generator=gen)
+                                 + 0.2), out_hw)
+
+
+def test_box_round_trip_is_exact():
+    warp = random_warp()
+    gen = torch.Generator().manual_seed(1)
+    xy = torch.rand(20, 2, 2, generator=gen, dtype=torch.float64)
+    xy = xy * torch.tensor([52.0, 40.0], dtype=torch.float64)
+    boxes = torch.cat([xy.min(1).values, xy.max(1).values], 1)
+    for index in range(2):
+        warped = warp_boxes(boxes, warp, index)
+        assert (warped[:, 2:] >= warped[:, :2]).all()
+        assert warped[:, 0::2].max() <= 16 and warped[:, 1::2].max() <= 12
+        back = warp_boxes(warped, warp, index, inverse=True)
+        torch.testing.assert_close(back, boxes, rtol=0, atol=1e-10)
+    # the image's corners map onto the output's
+    corners = torch.tensor([[0.0, 0.0, 52.0, 40.0]], dtype=torch.float64)
+    torch.testing.assert_close(warp_boxes(corners, warp, 0),
+                               torch.tensor([[0.0, 0.0, 16.0, 12.0]],
+                                            dtype=torch.float64))
+
+
+def test_label_round_trip_is_exact_where_every_pixel_is_sampled():
+    """Sampled finely enough (each input pixel holds an output centre),
+    warped labels unwarp to the original labels exactly."""
+    warp = random_warp(out_hw=(160, 208))  # 4x: densities >= 0.2 / 1.2
+    labels = torch.randint(0, 7, (2, 1, 40, 52))
+    warped = resample_nearest(labels, warp)
+    assert warped.shape == (2, 1, 160, 208)
+    back = resample_nearest(warped, warp, inverse=True)
+    assert torch.equal(back, labels)
+
+
+@pytest.mark.parametrize('filter', ['box', 'bilinear'])
+@pytest.mark.parametrize('saliency', ['prior', 'image'])
+def test_gradient_through_the_positions(filter, saliency):
+    """float64 gradcheck: output with respect to the saliency's
+    parameters, i.e. through the sampling positions."""
+    zoom = salient(saliency=saliency, filter=filter, scale=0.5,
+                   prior_size=8, thumbnail=(8, 8), channels=4)
+    x = torch.rand(1, 3, 13, 17, dtype=torch.float64)
+    params = [p for p in zoom.parameters()]
+
+    def fn(*values):
+        for p, v in zip(params, values):
+            p.data = v
+        return torch.func.functional_call(
+            zoom, {n: v for (n, _), v in zip(zoom.named_parameters(),
+                                             values)}, (x, (5, 7)))
+
+    values = tuple(p.detach().clone().requires_grad_(True) for p in params)
+    assert torch.autograd.gradcheck(fn, values, eps=1e-6, atol=1e-7,
+                                    fast_mode=True)
+    out = zoom(x, (5, 7))
+    grads = torch.autograd.grad(out.sum(), params)
+    assert sum(g.abs().sum() for g in grads) > 0
+
+
+def test_gradient_reaches_a_zero_start():
+    """The zero-initialised last layer gets a gradient at the start."""
+    zoom = LearnedZoom().double()
+    x = torch.rand(1, 3, 20, 24, dtype=torch.float64)
+    out = zoom(x, (7, 8))
+    (out * torch.randn_like(out)).sum().backward()
+    assert zoom.net[-1].weight.grad.abs().sum() > 0
+
+
+def test_bad_arguments_say_what_was_wrong():
+    with pytest.raises(ValueError, match='mix must be in'):
+        LearnedZoom(mix=1.0)
+    with pytest.raises(ValueError, match='saliency must be one of'):
+        LearnedZoom(saliency='global')
+    with pytest.raises(ValueError, match='filter must be one of'):
+        LearnedZoom(filter='lanczos')
+
+
+class OneHotZoomSegmentor(ZoomEncoderDecoder):
+    """ZoomEncoderDecoder whose 'network' passes its input through (see
+    tests/test_seg_preprocessor.OneHotSegmentor)."""
+
+    def __init__(self, data_preprocessor, test_cfg):
+        from mmseg.models.segmentors.base import BaseSegmentor
+        BaseSegmentor.__init__(self, data_preprocessor=data_preprocessor)
+        self.test_cfg = ConfigDict(test_cfg)
+        self.align_corners = False
+        self.out_channels = 3
+
+    def encode_decode(self, inputs, batch_img_metas):
+        size = batch_img_metas[0]['pad_shape'][:2]
+        return F.interpolate(inputs, size=tuple(size), mode='bilinear',
+                             align_corners=False)
+
+
+@pytest.mark.parametrize('flip', [False, True])
+@pytest.mark.parametrize('divisor', [1, 32])
+def test_seg_predictions_are_unwarped_onto_the_original(flip, divisor):
+    """A strongly warped batch; the one-hot 'prediction' must come back
+    aligned with the original labels (it would not in the warped frame)."""
+    h, w = 150, 230
+    labels, image = label_image(h, w)
+    if flip:
+        image = image.flip(-1)
+    sample = SegDataSample(metainfo=dict(
+        img_shape=(h, w), ori_shape=(h, w), flip=flip,
+        flip_direction='horizontal', img_path='synthetic.png'))
+    zoom = salient(saliency='prior', scale=3.0, max_log_ratio=1.5).float()
+    pre = DownsizeSegDataPreProcessor(resizer=zoom, target_scale=0.5,
+                                      mean=[0, 0, 0], std=[255, 255, 255],
+                                      pad_size_divisor=divisor)
+    model = OneHotZoomSegmentor(pre, dict(mode='whole')).eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(
+            dict(inputs=[image], data_samples=[sample]), False)
+        warp = data['data_samples'][0].zoom_warp
+        assert (warp.cdf_y.diff() * h).max() > 1.3  # really warped
+        out = model.predict(data['inputs'], data['data_samples'])[0]
+    pred = out.pred_sem_seg.data[0].numpy()
+    assert pred.shape == (h, w)
+    assert iou(pred, labels) > 0.9
+    # the same logits read as if the grid were uniform are misaligned
+    warped = data['inputs'][0, :, :75, :115]
+    naive = F.interpolate(warped[None], size=(h, w), mode='bilinear')[0]
+    if flip:
+        naive = naive.flip(-1)
+    assert iou(naive.argmax(0).numpy(), labels) < iou(pred, labels) - 0.03
+
+
+def det_batch(h=60, w=80):
+    rng = np.random.default_rng(0)
+    image = torch.from_numpy(rng.integers(0, 255, (3, h, w), dtype=np.uint8))
+    sample = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(30, 40),
+                                         scale_factor=(2.0, 2.0),
+                                         batch_input_shape=(h, w)))
+    sample.gt_instances = InstanceData(
+        bboxes=torch.tensor([[3.0, 4.0, 20.0, 31.0], [40.0, 10.0, 79.0, 59.0]]),
+        labels=torch.tensor([0, 1]))
+    return dict(inputs=[image], data_samples=[sample])
+
+
+def test_det_training_boxes_are_warped_and_predictions_unwarped():
+    zoom = salient(saliency='prior', scale=3.0, max_log_ratio=1.5).float()
+    pre = DownsizeDetDataPreprocessor(resizer=zoom, target_scale=0.5,
+                                      mean=[0, 0, 0], std=[255, 255, 255])
+    data = det_batch()
+    original = data['data_samples'][0].gt_instances.bboxes.clone()
+    out = pre(copy.deepcopy(data), True)
+    sample = out['data_samples'][0]
+    warp = sample.zoom_warp
+    torch.testing.assert_close(sample.gt_instances.bboxes,
+                               warp_boxes(original, warp, 0).float())
+    assert not torch.allclose(sample.gt_instances.bboxes, original * 0.5,
+                              atol=0.5)  # the warp is not a uniform scale
+    # a 'prediction' of the warped training boxes maps back to the
+    # original image: unwarp, then the pipeline's scale_factor 2
+    test = pre(copy.deepcopy(data), False)['data_samples'][0]
+    assert test.zoom_scale_factor == (2.0, 2.0)
+    pred = InstanceData(bboxes=warp_boxes(original, test.zoom_warp, 0),
+                        scores=torch.ones(2), labels=torch.tensor([0, 1]))
+    back = unwarp_instances(pred, test).bboxes
+    torch.testing.assert_close(back, original / 2, rtol=0, atol=1e-4)
+
+
+def test_zero_saliency_det_equals_the_bilinear_preprocessor():
+    data = det_batch()
+    kwargs = dict(target_scale=0.5, mean=[0, 0, 0], std=[255, 255, 255])
+    ours = DownsizeDetDataPreprocessor(
+        resizer=dict(type='mmresize.LearnedZoom', filter='bilinear'),
+        **kwargs)(copy.deepcopy(data), True)
+    theirs = DownsizeDetDataPreprocessor(resizer=BILINEAR, **kwargs)(
+        copy.deepcopy(data), True)
+    torch.testing.assert_close(ours['inputs'], theirs['inputs'], rtol=0,
+                               atol=1e-5)
+    torch.testing.assert_close(ours['data_samples'][0].gt_instances.bboxes,
+                               theirs['data_samples'][0].gt_instances.bboxes,
+                               rtol=0, atol=1e-5)
