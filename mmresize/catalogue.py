@@ -29,7 +29,32 @@ VARIANTS: Dict[str, dict] = {
                                         init='near_bilinear'),
     'LearnableResizer': dict(type='mmresize.LearnableResizer'),
     'MullerResizer': dict(type='mmresize.MullerResizer'),
+    # moves its samples; the model unwarps predictions (warping_model_type)
+    'LearnedZoom': dict(type='mmresize.LearnedZoom'),
 }
+
+# A resizer that moves its samples needs a model that unwarps its
+# predictions: host model type -> the mmresize subclass that does.
+WARPING_RESIZERS = ('mmresize.LearnedZoom', 'LearnedZoom')
+UNWARPING_MODELS: Dict[str, str] = {
+    'EncoderDecoder': 'ZoomEncoderDecoder',
+    'SingleStageDetector': 'ZoomSingleStageDetector',
+}
+
+
+def warping_model_type(model_type: str, resizer: dict) -> str:
+    """The model type to run ``resizer`` in: ``model_type`` itself for
+    the uniform-grid resizers, its unwarping subclass for LearnedZoom."""
+    if resizer.get('type') not in WARPING_RESIZERS \
+            or model_type in UNWARPING_MODELS.values():
+        return model_type
+    if model_type not in UNWARPING_MODELS:
+        raise ValueError(
+            f'LearnedZoom needs a model that unwarps its predictions; '
+            f'{model_type!r} has none (mmresize has '
+            f'{sorted(UNWARPING_MODELS.values())} for '
+            f'{sorted(UNWARPING_MODELS)})')
+    return UNWARPING_MODELS[model_type]
 
 # Variants that change how the resizer trains, not the resizer: name ->
 # (resizer variant, config options merged over the task's config).

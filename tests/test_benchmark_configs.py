@@ -24,8 +24,11 @@ CONFIGS = {  # name -> (config, dataset folder)
     'camvid-lite0': ('camvid_deeplabv3plus_lite0.py', 'camvid'),
     'bccd-lite0': ('bccd_refinedet_lite0.py', 'bccd'),
     'camvid-fcn-lite0': ('camvid_fcn_lite0.py', 'camvid'),
+    'camvid-lite0-zoom': ('camvid_deeplabv3plus_lite0_zoom.py', 'camvid'),
+    'bccd-lite0-zoom': ('bccd_refinedet_lite0_zoom.py', 'bccd'),
 }
-PRETRAINED = ['camvid-lite0', 'bccd-lite0', 'camvid-fcn-lite0']
+PRETRAINED = ['camvid-lite0', 'bccd-lite0', 'camvid-fcn-lite0',
+              'camvid-lite0-zoom', 'bccd-lite0-zoom']
 
 
 def config_path(name: str) -> str:

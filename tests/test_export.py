@@ -38,6 +38,9 @@ RESIZERS = {
     'bilinear': dict(type='mmresize.InterpolateResizer'),
     'area': dict(type='mmresize.InterpolateResizer', mode='area'),
     'bilinear-aa': dict(type='mmresize.InterpolateResizer', antialias=True),
+    'LearnedZoom': dict(type='mmresize.LearnedZoom'),
+    'LearnedZoom-bilinear-prior': dict(type='mmresize.LearnedZoom',
+                                       filter='bilinear', saliency='prior'),
 }
 
 

@@ -24,7 +24,13 @@ import time
 from typing import Callable, Iterable, List, Optional
 
 from mmresize.benchmark.provenance import ROOT, code_version, host_record
-from mmresize.catalogue import NAMING, TASKS, TRAINING_VARIANTS, resizer_config
+from mmresize.catalogue import (
+    NAMING,
+    TASKS,
+    TRAINING_VARIANTS,
+    resizer_config,
+    warping_model_type,
+)
 
 
 def matrix_dir(work: str, task: str, factor: float, iters: int) -> str:
@@ -52,6 +58,8 @@ def build_cfg(task: str, variant: str, seed: int, factor: float, iters: int,
     cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
     cfg.model.data_preprocessor.resizer = dict(resizer) if resizer \
         else resizer_config(variant)
+    cfg.model.type = warping_model_type(cfg.model.type,
+                                        cfg.model.data_preprocessor.resizer)
     cfg.merge_from_dict(TRAINING_VARIANTS.get(variant, (None, {}))[1])
     cfg.model.data_preprocessor.target_scale = factor
     cfg.randomness = dict(seed=seed)

@@ -8,8 +8,7 @@ corresponds to X = F^{-1}(t / n). The uniform grid (``F(X) = X / N``) is
 PyTorch's ``align_corners=False`` convention: output pixel centre j + 1/2 at
 input centre ``(j + 0.5) N / n``.
 
-Both directions are evaluated exactly (piecewise linear, no search beyond
-``torch.searchsorted``), so a point mapped forth and back returns to itself
+Both directions are evaluated exactly (piecewise linear), so a point mapped forth and back returns to itself
 to float precision: boxes, masks and logits move between the warped and
 the original frame with the same maps (FOVEA, Thavamani et al., ICCV 2021,
 warp separably in the same way).
@@ -43,9 +42,10 @@ def inverse_map(cdf: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     first or last piece."""
     n = cdf.shape[1] - 1
     q = q.double()
-    k = (torch.searchsorted(cdf.detach().contiguous(), q.detach().contiguous(),
-                            right=True) - 1).clamp(
-        0, n - 1)
+    # the piece holding q: how many knots lie at or below it (a comparison
+    # and a sum rather than searchsorted, so that the graph exports to ONNX)
+    below = (cdf.detach()[:, None, :] <= q.detach()[:, :, None]).sum(dim=2)
+    k = (below - 1).clamp(0, n - 1)
     lo, hi = cdf.gather(1, k), cdf.gather(1, k + 1)
     return k + (q - lo) / (hi - lo)
 
