@@ -5,7 +5,8 @@
 #
 #   bash .ci/device/gpu_resizers.sh OUT_DIR [LIMIT_SECONDS]
 #
-# installs the stack (.ci/device/install.sh), runs
+# installs the stack (.ci/device/install.sh), runs the fused Triton kernels'
+# tests on CUDA (tests/test_fused_triton.py, OUT_DIR/triton_tests.log), then
 # tools/benchmark_resizers.py --suite gpu --device cuda (batch 8 at
 # 1024x2048 -> 307x614 and 512x512 -> 154x154, each resizer's share of a
 # DeepLabv3+-R50 training step on 512x1024 crops at 0.3x, the multiply-add
@@ -22,6 +23,7 @@ case "$LIMIT" in
     ''|*[!0-9]*) echo "LIMIT_SECONDS must be whole seconds, got '$LIMIT'" >&2; exit 2;;
 esac
 MIN_SUITE=120  # seconds the suite needs at the least
+TRITON_TESTS=${TRITON_TESTS:-90}  # seconds for the kernel tests first
 BUNDLE=${BUNDLE:-.offline}
 SITE=/tmp/mmresize-site
 mkdir -p "$OUT_DIR" "$SITE"
@@ -31,12 +33,19 @@ say() { echo "[$(elapsed) s] $*"; }
 python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' || {
     say "no CUDA device here: nothing measured"; exit 2; }
 left=$(( LIMIT - $(elapsed) ))
-if [ "$left" -lt "$MIN_SUITE" ]; then
+if [ "$left" -lt $(( MIN_SUITE + TRITON_TESTS )) ]; then
     say "only $left s of the $LIMIT s limit left after set-up, less than" \
-        "the suite needs ($MIN_SUITE s): give a longer limit"
+        "the kernel tests and the suite need ($TRITON_TESTS + $MIN_SUITE s): give a longer limit"
     exit 3
 fi
 [ -f "$BUNDLE/COMMIT" ] && cp "$BUNDLE/COMMIT" "$OUT_DIR/COMMIT"
+# the fused Triton kernels compiled for this GPU, against the PyTorch path
+# (tests/test_fused_triton.py runs them on CUDA where CUDA is present)
+say "Triton kernel tests on CUDA: at most $TRITON_TESTS s"
+timeout "$TRITON_TESTS" python3 -m pytest -q -p no:cacheprovider \
+    tests/test_fused_triton.py > "$OUT_DIR/triton_tests.log" 2>&1
+say "Triton kernel tests exited with $? ($(tail -1 "$OUT_DIR/triton_tests.log"))"
+left=$(( LIMIT - $(elapsed) ))
 say "suite: at most $left s (code $(cat "$BUNDLE/COMMIT" 2>/dev/null || echo unknown))"
 PYTHONUNBUFFERED=1 timeout "$left" python3 tools/benchmark_resizers.py \
     --suite gpu --device cuda --repeats 10 --json "$OUT_DIR/gpu_resizers.json" \
