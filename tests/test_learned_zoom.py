@@ -9,7 +9,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmdet.structures import DetDataSample
-from mmengine.config import ConfigDict
 from mmengine.structures import InstanceData
 from mmseg.structures import SegDataSample
 
@@ -28,6 +27,7 @@ from mmresize.seg import DownsizeSegDataPreProcessor
 from tests.test_seg_preprocessor import (
     BILINEAR,
     NORM,
+    OneHotSegmentor,
     iou,
     label_image,
     seg_batch,
@@ -202,21 +202,8 @@ def test_bad_arguments_say_what_was_wrong():
         LearnedZoom(filter='lanczos')
 
 
-class OneHotZoomSegmentor(ZoomEncoderDecoder):
-    """ZoomEncoderDecoder whose 'network' passes its input through (see
-    tests/test_seg_preprocessor.OneHotSegmentor)."""
-
-    def __init__(self, data_preprocessor, test_cfg):
-        from mmseg.models.segmentors.base import BaseSegmentor
-        BaseSegmentor.__init__(self, data_preprocessor=data_preprocessor)
-        self.test_cfg = ConfigDict(test_cfg)
-        self.align_corners = False
-        self.out_channels = 3
-
-    def encode_decode(self, inputs, batch_img_metas):
-        size = batch_img_metas[0]['pad_shape'][:2]
-        return F.interpolate(inputs, size=tuple(size), mode='bilinear',
-                             align_corners=False)
+class OneHotZoomSegmentor(OneHotSegmentor, ZoomEncoderDecoder):
+    """The one-hot 'network' of tests/test_seg_preprocessor, unwarping."""
 
 
 @pytest.mark.parametrize('flip', [False, True])

@@ -11,34 +11,29 @@ or 16 input channels; everything else takes the PyTorch path, which
 computes the same function. The op also runs in float64, so that its
 backward can be gradchecked (``tests/test_fused_op.py``).
 """
-import contextlib
-from typing import Iterator
+from typing import ContextManager
 
 import torch
 from torch import nn
+
+from .switch import Switch
 
 try:
     from mmresize import _ext
 except ImportError:  # not built: the PyTorch path is used
     _ext = None
 
-_ENABLED = True
+ENABLED = Switch(True)
 
 
-@contextlib.contextmanager
-def disabled() -> Iterator[None]:
+def disabled() -> ContextManager[None]:
     """Use the PyTorch path inside this block (tests, benchmarks)."""
-    global _ENABLED
-    previous, _ENABLED = _ENABLED, False
-    try:
-        yield
-    finally:
-        _ENABLED = previous
+    return ENABLED.set(False)
 
 
 def available(x: torch.Tensor, conv_a: nn.Conv2d, conv_b: nn.Conv2d) -> bool:
     """Whether the compiled op can compute this call."""
-    return (_ext is not None and _ENABLED and x.device.type == 'cpu'
+    return (_ext is not None and ENABLED.value and x.device.type == 'cpu'
             and x.dtype == torch.float32 and not x.requires_grad
             and conv_a.weight.dtype == torch.float32
             and conv_a.in_channels in (3, 16)

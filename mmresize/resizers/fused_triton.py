@@ -20,15 +20,15 @@ it off. ``forced()`` also uses it on CPU tensors, through Triton's interpreter
 (``tests/test_fused_triton.py``). Inputs may be float32, float16, bfloat16
 (or float64, for the tests); coefficients are float32 (float64 for float64).
 """
-import contextlib
 import os
-from typing import TYPE_CHECKING, Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, ContextManager, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
 from .grid import Geometry
 from .sampling import gather_neighbours, scatter_rows_cols
+from .switch import Switch
 
 if TYPE_CHECKING:  # pragma: no cover
     from .downsizenet import DownsizeNet
@@ -39,34 +39,22 @@ try:
 except ImportError:  # pragma: no cover - triton is in the test requirements
     HAS_TRITON = False
 
-_ENABLED = True
-_FORCED = False
+ENABLED = Switch(True)
+FORCED = Switch(False)
 FORWARD_BLOCK = 32
 BACKWARD_BLOCK = 16
 MAX_PROGRAMS = 1024  # backward: partial sums per program, summed on the host
 _DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 
 
-@contextlib.contextmanager
-def disabled() -> Iterator[None]:
+def disabled() -> ContextManager[None]:
     """Use the PyTorch path inside this block."""
-    global _ENABLED
-    previous, _ENABLED = _ENABLED, False
-    try:
-        yield
-    finally:
-        _ENABLED = previous
+    return ENABLED.set(False)
 
 
-@contextlib.contextmanager
-def forced() -> Iterator[None]:
+def forced() -> ContextManager[None]:
     """Use the kernels for CPU tensors too (Triton's interpreter): tests."""
-    global _FORCED
-    previous, _FORCED = _FORCED, True
-    try:
-        yield
-    finally:
-        _FORCED = previous
+    return FORCED.set(True)
 
 
 def supports(module: 'DownsizeNet') -> bool:
@@ -77,10 +65,10 @@ def supports(module: 'DownsizeNet') -> bool:
 
 def available(x: torch.Tensor, module: 'DownsizeNet') -> bool:
     """Whether ``DownsizeNet`` should take the fused Triton path for x."""
-    if not (HAS_TRITON and _ENABLED
+    if not (HAS_TRITON and ENABLED.value
             and os.environ.get('MMRESIZE_TRITON', '1') != '0'):
         return False
-    if not (x.is_cuda or (_FORCED and x.device.type == 'cpu')):
+    if not (x.is_cuda or (FORCED.value and x.device.type == 'cpu')):
         return False
     return x.dtype in _DTYPES and supports(module)
 

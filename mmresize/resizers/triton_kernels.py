@@ -56,6 +56,22 @@ def kernels(interpret: bool) -> Kernels:
 
 
 @triton.jit
+def pixels(block, n_pixels, h, w, ay_ptr, ax_ptr, BLOCK: tl.constexpr):
+    """The output pixels of a block, flattened (b, i, j): whether each is
+    real, its image b (int64), ij = i * w + j, i, j, and its anchor (ay,
+    ax)."""
+    offs = block * BLOCK + tl.arange(0, BLOCK)
+    valid = offs < n_pixels
+    b = (offs // (h * w)).to(tl.int64)
+    ij = offs % (h * w)
+    i = ij // w
+    j = ij % w
+    ay = tl.load(ay_ptr + i, mask=valid, other=0).to(tl.int32)
+    ax = tl.load(ax_ptr + j, mask=valid, other=0).to(tl.int32)
+    return valid, b, ij, i, j, ay, ax
+
+
+@triton.jit
 def taps_at(feat_ptr, base, yy, xx, valid, H, W, tc, tdy, tdx, tmask):
     """The first layer's inputs at positions (yy, xx): [BLOCK, TAPS].
 
@@ -78,15 +94,9 @@ def forward(feat_ptr, x_ptr, wa_ptr, ba_ptr, wb_ptr, bb_ptr, wc_ptr,
             FP: tl.constexpr, TAPS: tl.constexpr, K: tl.constexpr,
             KP: tl.constexpr, TY: tl.constexpr, TX: tl.constexpr,
             SIGMOID: tl.constexpr, BLOCK: tl.constexpr):
-    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    valid = offs < n_pixels
     hw = h * w
-    b = (offs // hw).to(tl.int64)
-    ij = offs % hw
-    i = ij // w
-    j = ij % w
-    ay = tl.load(ay_ptr + i, mask=valid, other=0).to(tl.int32)
-    ax = tl.load(ax_ptr + j, mask=valid, other=0).to(tl.int32)
+    valid, b, ij, i, j, ay, ax = pixels(tl.program_id(0), n_pixels, h, w,
+                                        ay_ptr, ax_ptr, BLOCK)
     fo = tl.arange(0, FP)
     fmask = fo < F
     tt = tl.arange(0, TAPS)
@@ -174,14 +184,8 @@ def backward(feat_ptr, wa_ptr, ba_ptr, wb_ptr, dpre_ptr, ay_ptr, ax_ptr,
     acc_ba = tl.zeros([FP], dtype=ba.dtype)
     # Each program walks its blocks in a fixed order: deterministic sums.
     for blk in range(pid, n_blocks, nprog):
-        offs = blk * BLOCK + tl.arange(0, BLOCK)
-        valid = offs < n_pixels
-        b = (offs // hw).to(tl.int64)
-        ij = offs % hw
-        i = ij // w
-        j = ij % w
-        ay = tl.load(ay_ptr + i, mask=valid, other=0).to(tl.int32)
-        ax = tl.load(ax_ptr + j, mask=valid, other=0).to(tl.int32)
+        valid, b, ij, i, j, ay, ax = pixels(blk, n_pixels, h, w, ay_ptr,
+                                            ax_ptr, BLOCK)
         base = b * (CT * H * W)
         dpre = tl.load(dpre_ptr + (b[:, None] * F + fo[None, :]) * hw
                        + ij[:, None], mask=valid[:, None] & fmask[None, :],

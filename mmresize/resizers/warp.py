@@ -8,10 +8,10 @@ corresponds to X = F^{-1}(t / n). The uniform grid (``F(X) = X / N``) is
 PyTorch's ``align_corners=False`` convention: output pixel centre j + 1/2 at
 input centre ``(j + 0.5) N / n``.
 
-Both directions are evaluated exactly (piecewise linear), so a point mapped forth and back returns to itself
-to float precision: boxes, masks and logits move between the warped and
-the original frame with the same maps (FOVEA, Thavamani et al., ICCV 2021,
-warp separably in the same way).
+Both directions are evaluated exactly (piecewise linear), so a point mapped
+forth and back returns to itself to float precision: boxes, masks and
+logits move between the warped and the original frame with the same maps
+(FOVEA, Thavamani et al., ICCV 2021, warp separably in the same way).
 """
 from dataclasses import dataclass
 from typing import Tuple
