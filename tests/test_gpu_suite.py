@@ -15,7 +15,7 @@ def test_floor_counts_each_layer_forward_and_backward():
         pytest.approx(2 * 2 * macs / 1e12 * 1000)
 
 
-def test_downsizenet_is_measured_on_both_paths_only_on_cuda():
+def test_downsizenet_is_measured_on_both_paths_only_on_cuda(monkeypatch):
     names = ['bilinear', 'DownsizeNet', 'DownsizeNet-16nb']
     assert gpu_suite.case_paths(names, 'cpu') == [
         (n, 'pytorch') for n in names]
@@ -23,9 +23,12 @@ def test_downsizenet_is_measured_on_both_paths_only_on_cuda():
         ('bilinear', 'pytorch'), ('DownsizeNet', 'pytorch'),
         ('DownsizeNet', 'triton'), ('DownsizeNet-16nb', 'pytorch'),
         ('DownsizeNet-16nb', 'triton')]
+    monkeypatch.setenv('MMRESIZE_TRITON', '0')
+    assert gpu_suite.case_paths(names, 'cuda') == [
+        (n, 'pytorch') for n in names]
 
 
-def test_pytorch_path_turns_the_triton_kernel_off():
+def test_code_path_turns_the_kernel_off_or_proves_it_ran():
     import torch
 
     from mmresize.resizers import DownsizeNet, fused_triton
@@ -33,8 +36,12 @@ def test_pytorch_path_turns_the_triton_kernel_off():
     with fused_triton.forced():
         with gpu_suite.code_path('pytorch'):
             assert not fused_triton.available(x, model)
+            model(x, (3, 3))
+        with gpu_suite.code_path('triton'):  # the interpreter runs it
+            model(x, (3, 3))
+    with pytest.raises(RuntimeError, match='did not run'):
         with gpu_suite.code_path('triton'):
-            assert fused_triton.available(x, model)
+            model(x, (3, 3))  # CPU tensors, not forced: the PyTorch path
 
 
 def test_quick_suite_runs_and_reports_every_case():

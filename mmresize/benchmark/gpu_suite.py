@@ -30,6 +30,7 @@ benchmark_resizers.py --suite gpu``):
 check that it runs, e.g. on a CPU; its figures mean nothing).
 """
 import contextlib
+import os
 from typing import Dict, Iterator, List, Sequence, Tuple
 
 import torch
@@ -127,9 +128,16 @@ def step_shares(names: Sequence[str], crop: HW, batch: int, config: str,
             logits.float().mean().backward()
             optimizer.step()
 
-        with code_path(path):
-            resizer_ms = median_ms(resizer_only, repeats, device, WARMUP)
-            step_ms = median_ms(step, repeats, device, WARMUP)
+        try:
+            with code_path(path):
+                resizer_ms = median_ms(resizer_only, repeats, device, WARMUP)
+                step_ms = median_ms(step, repeats, device, WARMUP)
+        except Exception as error:
+            if path == 'pytorch':
+                raise
+            print(f'  step share {name} {path}: FAILED {error!r}', flush=True)
+            rows.append(dict(name=name, path=path, error=repr(error)))
+            continue
         rows.append(dict(name=name, path=path, resizer_ms=resizer_ms,
                          step_ms=step_ms, share=resizer_ms / step_ms))
         print(f'  step share {name:<26} {path:<7} '
@@ -140,16 +148,18 @@ def step_shares(names: Sequence[str], crop: HW, batch: int, config: str,
 
 def case_paths(names: Sequence[str],
                device: str) -> List[Tuple[str, str]]:
-    """(resizer, code path) pairs to measure: every DownsizeNet variant on
-    both the PyTorch path and the fused Triton kernel where CUDA and
-    Triton are there, everything else on its one path."""
-    from mmresize.resizers import fused_triton
-    triton = (torch.device(device).type == 'cuda'
-              and fused_triton.HAS_TRITON)
+    """(resizer, code path) pairs to measure: every DownsizeNet variant the
+    kernels cover on both the PyTorch path and the fused Triton kernel
+    where CUDA and Triton are there (and ``MMRESIZE_TRITON`` is not 0),
+    everything else on its one path."""
+    from mmresize.resizers import DownsizeNet, fused_triton
+    triton = (torch.device(device).type == 'cuda' and fused_triton.HAS_TRITON
+              and os.environ.get('MMRESIZE_TRITON', '1') != '0')
     pairs = []
     for name in names:
         pairs.append((name, 'pytorch'))
-        if triton and name.startswith('DownsizeNet'):
+        resizer = build_resizer(name, 'cpu') if triton else None
+        if isinstance(resizer, DownsizeNet) and fused_triton.supports(resizer):
             pairs.append((name, 'triton'))
     return pairs
 
@@ -157,13 +167,27 @@ def case_paths(names: Sequence[str],
 @contextlib.contextmanager
 def code_path(path: str) -> Iterator[None]:
     """Run DownsizeNet on the PyTorch path ('pytorch': the fused Triton
-    kernel off) or as it runs by default ('triton', on CUDA)."""
+    kernel off) or through the kernel ('triton': raises if a call inside
+    did not take it, so that no row is mislabelled)."""
     from mmresize.resizers import fused_triton
-    if path == 'triton':
-        yield
+    if path != 'triton':
+        with fused_triton.disabled():
+            yield
         return
-    with fused_triton.disabled():
+    calls = []
+    real = fused_triton.resize
+
+    def counted(*args):
+        calls.append(1)
+        return real(*args)
+
+    fused_triton.resize = counted
+    try:
         yield
+    finally:
+        fused_triton.resize = real
+    if not calls:
+        raise RuntimeError('the fused Triton kernel did not run on this path')
 
 
 def floor_ms(in_hw: HW, out_hw: HW, batch: int, tflops: float) -> float:
@@ -197,9 +221,19 @@ def _run(device: str, repeats: int, names: Sequence[str], quick: bool,
     cases = []
     for in_hw, out_hw in settings:
         for name, path in case_paths(names, device):
-            with code_path(path):
-                times = resizer_case(name, in_hw, out_hw, batch, device,
-                                     repeats, memory)
+            try:
+                with code_path(path):
+                    times = resizer_case(name, in_hw, out_hw, batch, device,
+                                         repeats, memory)
+            except Exception as error:  # one failed case loses no other
+                if path == 'pytorch':
+                    raise
+                print(f'  {name} {path}: FAILED {error!r}', flush=True)
+                cases.append(dict(name=name, path=path, batch=batch,
+                                  setting=f'{in_hw[0]}x{in_hw[1]} -> '
+                                  f'{out_hw[0]}x{out_hw[1]}',
+                                  error=repr(error)))
+                continue
             row = dict(name=name, setting=f'{in_hw[0]}x{in_hw[1]} -> '
                        f'{out_hw[0]}x{out_hw[1]}', batch=batch, path=path,
                        **times)
@@ -238,6 +272,10 @@ def markdown(result: dict) -> str:
              'peak MB (fwd+bwd) | fwd+bwd / multiply-add floor |',
              '|---|---|---|---:|---:|---:|---:|']
     for r in result['cases']:
+        if 'error' in r:
+            lines.append(f'| {r["setting"]} ({r["batch"]}) | {r["name"]} | '
+                         f'{r["path"]} | failed: {r["error"]} | | | |')
+            continue
         floor = (f'{r["over_floor"]:.1f}x (floor {r["floor_ms"]:.3f} ms)'
                  if 'over_floor' in r else '')
         peak = f'{r["peak_mb"]:.0f}' if 'peak_mb' in r else '-'
@@ -251,12 +289,16 @@ def markdown(result: dict) -> str:
               'resizer ms | step ms |',
               '|---|---|---:|---:|---:|']
     for r in result['step_shares']:
+        if 'error' in r:
+            lines.append(f'| {r["name"]} | {r["path"]} | failed: '
+                         f'{r["error"]} | | |')
+            continue
         lines.append(f'| {r["name"]} | {r.get("path", "pytorch")} | '
                      f'{100 * r["share"]:.1f}% | '
                      f'{r["resizer_ms"]:.1f} | {r["step_ms"]:.1f} |')
     lines += ['', '| goal | path | this run | met |', '|---|---|---:|---|']
     for r in result['step_shares']:
-        if r['name'] == 'DownsizeNet':
+        if r['name'] == 'DownsizeNet' and 'error' not in r:
             lines.append(
                 f'| DownsizeNet-2conv at most {100 * SHARE_GOAL:.0f}% of the '
                 f'step | {r.get("path", "pytorch")} | {100 * r["share"]:.1f}%'

@@ -140,7 +140,6 @@ class _FusedDownsize(torch.autograd.Function):
             SIGMOID=coef_act == 'sigmoid', BLOCK=FORWARD_BLOCK)
         ctx.geo, ctx.coef_act = geo, coef_act
         ctx.save_for_backward(feats, x, wa, ba, wb, wc, coef, logits, texture)
-        ctx.mark_non_differentiable(logits, texture)
         return out, coef
 
     @staticmethod
@@ -211,8 +210,7 @@ def _texture_backward(feats, wa, ba, wb, dpre, geo: Geometry,
         dpre.contiguous(), geo.anchor_y, geo.anchor_x, part_wa, part_ba,
         part_wb, patches, n_pixels, n_blocks, height, width, h, w,
         CT=texture_in, F=feat_channels, FP=fp, TAPS=taps,
-        SLOTS=_pow2(texture_in * 25), NEED_PATCH=need_feats,
-        BLOCK=BACKWARD_BLOCK)
+        NEED_PATCH=need_feats, BLOCK=BACKWARD_BLOCK)
     f = feat_channels
     # [pos = p*3+q, in, out] -> (out, in, 3, 3)
     dwb = part_wb.sum(dim=0)[:9, :f, :f].reshape(3, 3, f, f).permute(3, 2, 0, 1)

@@ -12,9 +12,9 @@ The backward kernel recomputes the first layer from the input, and reduces
 the weight gradients in registers: each program walks its blocks in a fixed
 order and writes one partial sum per weight, which the host sums in a fixed
 order. No atomics anywhere, so two runs give the same bits. The input
-gradient of the texture branch is written per pixel (its 5x5 patch of every
-channel, (B, h, w, CT, 5, 5), each written once by one program) and
-folded onto the image by
+gradient of the texture branch is summed per pixel into its 5x5 patch of
+every channel, (B, h, w, CT, 5, 5), a row that only the program of that
+pixel touches, in a fixed order, and folded onto the image by
 ``sampling.scatter_rows_cols``.
 
 Triton defines the kernels when this module is imported: compiled for CUDA,
@@ -161,7 +161,7 @@ def forward(feat_ptr, x_ptr, wa_ptr, ba_ptr, wb_ptr, bb_ptr, wc_ptr,
 def backward(feat_ptr, wa_ptr, ba_ptr, wb_ptr, dpre_ptr, ay_ptr, ax_ptr,
              dwa_ptr, dba_ptr, dwb_ptr, patch_ptr, n_pixels, n_blocks, H, W,
              h, w, CT: tl.constexpr, F: tl.constexpr, FP: tl.constexpr,
-             TAPS: tl.constexpr, SLOTS: tl.constexpr,
+             TAPS: tl.constexpr,
              NEED_PATCH: tl.constexpr, BLOCK: tl.constexpr):
     pid = tl.program_id(0)
     nprog = tl.num_programs(0)
@@ -174,7 +174,6 @@ def backward(feat_ptr, wa_ptr, ba_ptr, wb_ptr, dpre_ptr, ay_ptr, ax_ptr,
     tc = tt // 9
     tdy = (tt // 3) % 3
     tdx = tt % 3
-    ss = tl.arange(0, SLOTS)  # patch slot c * 25 + u * 5 + v
     ba = tl.load(ba_ptr + fo, mask=fmask, other=0.0)
     wa = tl.load(wa_ptr + fo[None, :] * (CT * 9) + tt[:, None],
                  mask=tmask[:, None] & fmask[None, :], other=0.0)
@@ -190,7 +189,6 @@ def backward(feat_ptr, wa_ptr, ba_ptr, wb_ptr, dpre_ptr, ay_ptr, ax_ptr,
         dpre = tl.load(dpre_ptr + (b[:, None] * F + fo[None, :]) * hw
                        + ij[:, None], mask=valid[:, None] & fmask[None, :],
                        other=0.0)
-        patch = tl.zeros([BLOCK, SLOTS], dtype=ba.dtype)
         for p in tl.static_range(3):
             for q in tl.static_range(3):
                 yy = ay + (p - 1)
@@ -211,17 +209,19 @@ def backward(feat_ptr, wa_ptr, ba_ptr, wb_ptr, dpre_ptr, ay_ptr, ax_ptr,
                 acc_ba += tl.sum(dpa, axis=0)
                 acc_wa += tl.dot(tl.trans(v), dpa, input_precision='ieee')
                 if NEED_PATCH:
+                    # tap t at this position feeds patch slot
+                    # c * 25 + (p + dy) * 5 + q + dx of its pixel: add into
+                    # the pixel's row of the (zeroed) patch buffer, which
+                    # only this program touches; the barrier orders one
+                    # position's additions before the next one's reads
                     dv = tl.dot(dpa, tl.trans(wa), input_precision='ieee')
-                    # tap t at this position is patch slot
-                    # c * 25 + (p + dy) * 5 + q + dx: a 0/1 matrix product
                     slot = tc * 25 + (tdy + p) * 5 + tdx + q
-                    sel = ((slot[:, None] == ss[None, :]) & tmask[:, None])
-                    patch += tl.dot(dv, sel.to(ba.dtype),
-                                    input_precision='ieee')
-        if NEED_PATCH:
-            tl.store(patch_ptr + (b * hw + ij)[:, None] * (CT * 25)
-                     + ss[None, :], patch,
-                     mask=valid[:, None] & (ss[None, :] < CT * 25))
+                    ptrs = (patch_ptr + (b * hw + ij)[:, None] * (CT * 25)
+                            + slot[None, :])
+                    pm = valid[:, None] & tmask[None, :]
+                    tl.store(ptrs, tl.load(ptrs, mask=pm, other=0.0) + dv,
+                             mask=pm)
+                    tl.debug_barrier()
     tl.store(dwb_ptr + pid * (16 * FP * FP)
              + (pos[:, None, None] * FP + fo[None, :, None]) * FP
              + fo[None, None, :], acc_wb)
