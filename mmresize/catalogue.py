@@ -45,16 +45,21 @@ UNWARPING_MODELS: Dict[str, str] = {
 def warping_model_type(model_type: str, resizer: dict) -> str:
     """The model type to run ``resizer`` in: ``model_type`` itself for
     the uniform-grid resizers, its unwarping subclass for LearnedZoom."""
-    if resizer.get('type') not in WARPING_RESIZERS \
-            or model_type in UNWARPING_MODELS.values():
+    kind = resizer.get('type')
+    kind = getattr(kind, '__name__', kind)  # a class or its registered name
+    if kind not in WARPING_RESIZERS:
         return model_type
-    if model_type not in UNWARPING_MODELS:
+    scope, _, name = str(model_type).rpartition('.')  # 'mmdet.X' or 'X'
+    if name in UNWARPING_MODELS.values():
+        return model_type
+    if name not in UNWARPING_MODELS:
         raise ValueError(
             f'LearnedZoom needs a model that unwarps its predictions; '
             f'{model_type!r} has none (mmresize has '
             f'{sorted(UNWARPING_MODELS.values())} for '
             f'{sorted(UNWARPING_MODELS)})')
-    return UNWARPING_MODELS[model_type]
+    return f'{scope}.{UNWARPING_MODELS[name]}' if scope \
+        else UNWARPING_MODELS[name]
 
 # Variants that change how the resizer trains, not the resizer: name ->
 # (resizer variant, config options merged over the task's config).

@@ -243,7 +243,9 @@ def test_seg_predictions_are_unwarped_onto_the_original(flip, divisor):
 def det_batch(h=60, w=80):
     rng = np.random.default_rng(0)
     image = torch.from_numpy(rng.integers(0, 255, (3, h, w), dtype=np.uint8))
-    sample = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(30, 40),
+    # the pipeline resized a (h / 2, w / 2) image by 2
+    sample = DetDataSample(metainfo=dict(img_shape=(h, w),
+                                         ori_shape=(h // 2, w // 2),
                                          scale_factor=(2.0, 2.0),
                                          batch_input_shape=(h, w)))
     sample.gt_instances = InstanceData(
@@ -288,3 +290,91 @@ def test_zero_saliency_det_equals_the_bilinear_preprocessor():
     torch.testing.assert_close(ours['data_samples'][0].gt_instances.bboxes,
                                theirs['data_samples'][0].gt_instances.bboxes,
                                rtol=0, atol=1e-5)
+
+
+def test_warping_model_type_switches_known_models_only():
+    from mmresize.catalogue import warping_model_type
+    zoom, plain = dict(type='mmresize.LearnedZoom'), dict(type='bilinear')
+    assert warping_model_type('EncoderDecoder', zoom) == 'ZoomEncoderDecoder'
+    assert warping_model_type('mmdet.SingleStageDetector', zoom) == \
+        'mmdet.ZoomSingleStageDetector'
+    assert warping_model_type('ZoomEncoderDecoder', zoom) == \
+        'ZoomEncoderDecoder'
+    assert warping_model_type('DINO', plain) == 'DINO'
+    assert warping_model_type('EncoderDecoder', dict(type=LearnedZoom)) == \
+        'ZoomEncoderDecoder'
+    with pytest.raises(ValueError, match='unwarps its predictions'):
+        warping_model_type('DINO', zoom)
+
+
+def test_mixed_sizes_masks_and_maps_are_warped_in_the_batch_frame():
+    """Two images of different sizes (the host pads the smaller): each
+    image's extent in the warped frame, its boxes and bitmap masks."""
+    from mmdet.structures.mask import BitmapMasks
+    zoom = salient(saliency='prior', scale=3.0, max_log_ratio=1.5).float()
+    pre = DownsizeDetDataPreprocessor(resizer=zoom, target_scale=0.5,
+                                      mean=[0, 0, 0], std=[255, 255, 255],
+                                      pad_mask=True, mask_pad_value=0)
+    batches = [det_batch(60, 80), det_batch(40, 50)]
+    data = dict(inputs=[b['inputs'][0] for b in batches],
+                data_samples=[b['data_samples'][0] for b in batches])
+    small = data['data_samples'][1]
+    small.set_metainfo(dict(img_shape=(40, 50)))
+    small.gt_instances.bboxes = torch.tensor([[3.0, 4.0, 20.0, 31.0],
+                                              [30.0, 10.0, 49.0, 39.0]])
+    mask = np.zeros((2, 40, 50), np.uint8)
+    mask[0, 4:31, 3:20] = 1
+    mask[1, 10:39, 30:49] = 1
+    small.gt_instances.masks = BitmapMasks(mask, 40, 50)
+    out = pre(copy.deepcopy(data), True)
+    big_s, small_s = out['data_samples']
+    assert big_s.img_shape == (30, 40)  # the whole batch
+    warp = small_s.zoom_warp
+    edge = warp.to_output(torch.tensor([[40.0]], dtype=torch.float64), 0)
+    assert small_s.img_shape[0] == int(np.floor(float(edge) + 0.5))
+    assert small_s.img_shape != (20, 25)  # not the uniform extent
+    masks = small_s.gt_instances.masks
+    assert masks.masks.shape == (2, 30, 40)
+    # each warped mask lies inside its warped box (to a pixel)
+    for m, box in zip(masks.masks, small_s.gt_instances.bboxes):
+        ys, xs = np.nonzero(m)
+        assert xs.min() >= box[0] - 1 and xs.max() <= box[2] + 1
+        assert ys.min() >= box[1] - 1 and ys.max() <= box[3] + 1
+
+
+def test_zoom_detector_predicts_like_the_uniform_detector_at_zero_saliency():
+    """ZoomSingleStageDetector's predict path (head without rescale, then
+    unwarp, scale_factor, clip) against mmdet's own with bilinear."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+
+    import mmresize.det  # noqa: F401
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = Config.fromfile(osp.join(root, 'configs', 'benchmarks',
+                                   'bccd_refinedet_lite0_zoom.py'))
+    init_default_scope(cfg.default_scope)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.data_preprocessor.resizer = dict(type='mmresize.LearnedZoom',
+                                               filter='bilinear')
+    torch.manual_seed(0)
+    zoom = MODELS.build(cfg.model).eval()
+    cfg.model.type = 'SingleStageDetector'
+    cfg.model.data_preprocessor.resizer = BILINEAR
+    plain = MODELS.build(cfg.model).eval()
+    missing = plain.load_state_dict(zoom.state_dict(), strict=False)
+    assert all(k.startswith('data_preprocessor.resizer')
+               for k in missing.unexpected_keys)
+    data = det_batch(120, 160)
+    with torch.no_grad():
+        got = zoom.test_step(copy.deepcopy(data))[0].pred_instances
+        want = plain.test_step(copy.deepcopy(data))[0].pred_instances
+    assert len(want.bboxes) > 0
+    top = want.scores.argsort(descending=True)[:20]
+    mine = got.scores.argsort(descending=True)[:20]
+    torch.testing.assert_close(got.scores[mine], want.scores[top],
+                               rtol=0, atol=1e-4)
+    torch.testing.assert_close(got.bboxes[mine], want.bboxes[top],
+                               rtol=0, atol=1e-2)
+    assert got.bboxes[:, 0::2].max() <= 80 and got.bboxes[:, 1::2].max() <= 60

@@ -30,7 +30,12 @@ from mmresize.preprocessors.core import (
     scaled_shape,
 )
 from mmresize.preprocessors.downsizing import DownsizeMixin
-from mmresize.resizers.warp import Warp, resample_nearest, warp_boxes
+from mmresize.resizers.warp import (
+    Warp,
+    resample_nearest,
+    warp_boxes,
+    warped_extent,
+)
 
 
 @MODELS.register_module()
@@ -73,21 +78,42 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
         ``ZoomSingleStageDetector`` to unwarp predictions, and training
         targets are warped with the image."""
         for index, sample in enumerate(samples):
-            if warp is not None:
+            one = warp.select(index) if warp is not None else None
+            if one is not None:
                 sample.set_metainfo({
-                    'zoom_warp': warp.select(index),
+                    'zoom_warp': one,
                     'zoom_scale_factor': tuple(sample.metainfo.get(
                         'scale_factor', (1.0, 1.0)))})
-            self._rewrite_meta(sample, plan)
-            if training and warp is not None:
-                _warp_gt(sample, warp.select(index), plan.batch_hw)
+            self._rewrite_meta(sample, plan, None if one is None else
+                               warped_extent(one, sample.img_shape))
+            if training and one is not None:
+                self._warp_gt(sample, one, plan.batch_hw)
             elif training:
                 self._rewrite_gt(sample, plan)
 
-    def _rewrite_meta(self, sample: DetDataSample, plan: BatchResize) -> None:
-        """Shapes, scale_factor and border in resized units."""
+    def _warp_gt(self, sample: DetDataSample, warp: Warp,
+                 batch_hw: tuple) -> None:
+        """Training boxes, bitmap masks and seg maps warped with the image
+        (masks and maps padded to the warp's input frame first, and to the
+        batch afterwards as the uniform path pads them)."""
+        for key in ('gt_instances', 'ignored_instances'):
+            if key in sample:
+                _warp_instances(getattr(sample, key), warp, batch_hw,
+                                self.pad_mask, self.mask_pad_value)
+        if 'gt_sem_seg' in sample:
+            seg = _warp_map(sample.gt_sem_seg.sem_seg, warp,
+                            self.seg_pad_value)
+            if self.pad_seg:
+                seg = pad_bottom_right(seg, batch_hw, self.seg_pad_value)
+            sample.gt_sem_seg = PixelData(sem_seg=seg)
+
+    def _rewrite_meta(self, sample: DetDataSample, plan: BatchResize,
+                      img_shape: Optional[tuple] = None) -> None:
+        """Shapes, scale_factor and border in resized units (``img_shape``:
+        the image's extent in the warped frame, for a warping resizer)."""
         sy, sx = plan.scale
-        img_shape = plan.image_hw(sample.img_shape)
+        if img_shape is None:
+            img_shape = plan.image_hw(sample.img_shape)
         meta = dict(
             img_shape=img_shape,
             pad_shape=divisor_shape(img_shape, plan.divisor),
@@ -115,31 +141,44 @@ class DownsizeDetDataPreprocessor(DownsizeMixin, DetDataPreprocessor):
             sample.gt_sem_seg = PixelData(sem_seg=seg)
 
 
-def _warp_gt(sample: DetDataSample, warp: Warp, batch_hw: tuple) -> None:
-    """Training boxes, bitmap masks and seg maps warped with the image."""
-    for key in ('gt_instances', 'ignored_instances'):
-        if key not in sample:
-            continue
-        instances = getattr(sample, key)
-        if 'bboxes' in instances:
-            boxes = instances.bboxes
-            tensor = boxes.tensor if isinstance(boxes, BaseBoxes) else boxes
-            warped = warp_boxes(tensor, warp, 0)
-            instances.bboxes = type(boxes)(warped) \
-                if isinstance(boxes, BaseBoxes) else warped
-        if 'masks' in instances:
-            masks = instances.masks
-            if isinstance(masks, PolygonMasks):
-                raise NotImplementedError(
-                    'LearnedZoom warps bitmap masks; convert polygon masks '
-                    "with LoadAnnotations(poly2mask=True)")
-            warped = resample_nearest(
-                torch.as_tensor(masks.masks)[None], warp)[0].numpy()
-            instances.masks = BitmapMasks(warped, *warped.shape[-2:]).pad(
-                batch_hw, pad_val=0)
-    if 'gt_sem_seg' in sample:
-        seg = resample_nearest(sample.gt_sem_seg.sem_seg[None], warp)[0]
-        sample.gt_sem_seg = PixelData(sem_seg=seg)
+def _warp_map(t: torch.Tensor, warp: Warp, pad_value: int) -> torch.Tensor:
+    """(..., h_img, w_img) map of one image -> (..., h, w) sampled (nearest)
+    at the warped grid, on t's device: padded to the warp's input frame (the
+    host's padded batch) first."""
+    lead = t.shape[:-2]
+    if t.shape[-2] > warp.in_hw[0] or t.shape[-1] > warp.in_hw[1]:
+        raise ValueError(
+            f'a mask or map of {tuple(t.shape[-2:])} is larger than the '
+            f'batch it was warped with, {warp.in_hw}: masks and maps must '
+            'match their image')
+    flat = pad_bottom_right(t.reshape(1, -1, *t.shape[-2:]), warp.in_hw,
+                            pad_value)
+    out = resample_nearest(flat.to(warp.cdf_y.device), warp)
+    return out.to(t.device).reshape(*lead, *out.shape[-2:])
+
+
+def _warp_instances(instances: InstanceData, warp: Warp, batch_hw: tuple,
+                    pad_mask: bool, mask_pad_value: int) -> None:
+    """Boxes through the warp's forward maps; bitmap masks sampled at the
+    warped grid (and padded like the uniform path); in place."""
+    if 'bboxes' in instances:
+        boxes = instances.bboxes
+        tensor = boxes.tensor if isinstance(boxes, BaseBoxes) else boxes
+        warped = warp_boxes(tensor, warp, 0)
+        instances.bboxes = type(boxes)(warped) \
+            if isinstance(boxes, BaseBoxes) else warped
+    if 'masks' in instances:
+        masks = instances.masks
+        if isinstance(masks, PolygonMasks):
+            raise NotImplementedError(
+                'LearnedZoom warps bitmap masks; load polygon masks as '
+                'bitmaps with LoadAnnotations(poly2mask=True)')
+        warped = _warp_map(torch.from_numpy(np.ascontiguousarray(
+            masks.masks)), warp, 0).numpy()
+        masks = BitmapMasks(warped, *warped.shape[-2:])
+        if pad_mask:
+            masks = masks.pad(batch_hw, pad_val=mask_pad_value)
+        instances.masks = masks
 
 
 def _rescale_instances(instances: InstanceData, sy: float, sx: float,

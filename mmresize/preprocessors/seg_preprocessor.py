@@ -29,7 +29,7 @@ from mmresize.preprocessors.core import (
     resize_labels,
 )
 from mmresize.preprocessors.downsizing import DownsizeMixin
-from mmresize.resizers.warp import Warp, resample_nearest
+from mmresize.resizers.warp import Warp, resample_nearest, warped_extent
 
 LABEL_KEYS = ('gt_sem_seg', 'gt_edge_map')
 
@@ -74,39 +74,46 @@ class DownsizeSegDataPreProcessor(DownsizeMixin, SegDataPreProcessor):
         frame (``zoom_warp``, ``zoom_input``) for ``ZoomEncoderDecoder`` to
         unwarp the logits, and training labels are warped with the image."""
         for index, sample in enumerate(samples):
-            if warp is not None:
-                _record_warp(sample, warp.select(index))
-            self._rewrite_meta(sample, plan)
-            if training and warp is not None:
-                _warp_labels(sample, plan, warp.select(index),
-                             self.seg_pad_val)
+            one = warp.select(index) if warp is not None else None
+            if one is not None:
+                _record_warp(sample, one)
+            self._rewrite_meta(sample, plan, None if one is None else
+                               warped_extent(one, sample.img_shape))
+            if training and one is not None:
+                _warp_labels(sample, plan, one, self.seg_pad_val)
             elif training:
                 _fit_labels(sample, plan, self.downsize_labels,
                             self.seg_pad_val)
 
     @staticmethod
-    def _rewrite_meta(sample: SegDataSample, plan: BatchResize) -> None:
-        """img_shape, pad_shape and padding in resized pixels.
+    def _rewrite_meta(sample: SegDataSample, plan: BatchResize,
+                      img_shape: Optional[Tuple[int, int]] = None) -> None:
+        """img_shape, pad_shape and padding in resized pixels (``img_shape``:
+        the image's extent in the warped frame, for a warping resizer).
 
         mmseg pads at the right and bottom only, so the padding is whatever
         the resized batch holds beyond the resized image.
         """
-        img_shape = plan.image_hw(sample.img_shape)
+        if img_shape is None:
+            img_shape = plan.image_hw(sample.img_shape)
         batch_shape = plan.batch_hw
         padding = (0, batch_shape[1] - img_shape[1], 0,
                    batch_shape[0] - img_shape[0])
-        # postprocess_result crops img_padding_size (test-time padding) when
-        # present, else padding_size
-        key = 'img_padding_size' if 'img_padding_size' in sample.metainfo \
-            else 'padding_size'
+        key = _padding_key(sample)
         sample.set_metainfo({'img_shape': img_shape,
                              'pad_shape': batch_shape, key: padding})
 
 
+def _padding_key(sample: SegDataSample) -> str:
+    """postprocess_result crops img_padding_size (test-time padding) when
+    present, else padding_size."""
+    return 'img_padding_size' if 'img_padding_size' in sample.metainfo \
+        else 'padding_size'
+
+
 def _record_warp(sample: SegDataSample, warp: Warp) -> None:
     """The image's warp, and its shape and padding before resizing."""
-    key = 'img_padding_size' if 'img_padding_size' in sample.metainfo \
-        else 'padding_size'
+    key = _padding_key(sample)
     sample.set_metainfo({'zoom_warp': warp, 'zoom_input': dict(
         img_shape=tuple(sample.img_shape), padding_key=key,
         padding=sample.metainfo.get(key, (0, 0, 0, 0)))})
@@ -118,8 +125,10 @@ def _warp_labels(sample: SegDataSample, plan: BatchResize, warp: Warp,
     batch: (1, H, W) -> (1, h', w')."""
     for key in LABEL_KEYS:
         if key in sample:
-            labels = getattr(sample, key).data
-            warped = resample_nearest(labels[None], warp)[0]
+            labels = pad_bottom_right(getattr(sample, key).data, warp.in_hw,
+                                      pad_value)
+            warped = resample_nearest(labels[None].to(warp.cdf_y.device),
+                                      warp)[0].to(labels.device)
             setattr(sample, key, PixelData(
                 data=pad_bottom_right(warped, plan.batch_hw, pad_value)))
 

@@ -10,18 +10,20 @@ ICLR 2022):
    a saliency map; its row and column means are the 1-D saliency logits;
 2. each axis gets the per-pixel sampling density, relative to uniform,
    ``rho = (1 - mix) + mix * N * softmax(a * tanh(logits))`` (``a`` =
-   ``max_log_ratio``), so ``rho`` lies in ``density_bounds``:
-   at most ``(1 - mix) + mix * exp(2a)`` samples per input pixel relative
-   to the uniform grid (magnification) and at least ``(1 - mix) + mix *
-   exp(-2a)`` (compression bounded by its inverse). Its cumulative sum is the
+   ``max_log_ratio``), so ``rho`` lies inside ``density_bounds``, which it
+   approaches but never reaches: below ``(1 - mix) + mix * exp(2a)``
+   samples per input pixel relative to the uniform grid (magnification) and
+   above ``(1 - mix) + mix * exp(-2a)`` (compression bounded by its
+   inverse). Its cumulative sum is the
    strictly increasing map F of ``warp.py``; output pixel j samples input
    ``F^{-1}((j + 0.5) / n)``;
-3. the output is the image integrated over each output pixel's footprint
-   ``[F^{-1}(j / n), F^{-1}((j + 1) / n)]`` (widened to one input pixel where
-   the warp magnifies): a box filter of the piecewise-constant image that
-   does not alias where the warp compresses, and is exactly bilinear where
-   it magnifies (``filter='box'``, the default), or plain bilinear
-   interpolation at the warped centres (``filter='bilinear'``).
+3. the output is the mean of the image over each output pixel's footprint
+   ``[F^{-1}(j / n), F^{-1}((j + 1) / n)]``, widened about its middle to one
+   input pixel where the warp magnifies: a box filter of the
+   piecewise-constant image that does not alias where the warp compresses
+   and is linear interpolation at the footprint's middle where it magnifies
+   (``filter='box'``, the default), or plain bilinear interpolation at the
+   warped centres (``filter='bilinear'``).
 
 Zero saliency (the start: the last layer is zero-initialised) gives the
 uniform grid: ``filter='bilinear'`` is then ``F.interpolate(mode='bilinear',
@@ -183,13 +185,11 @@ def _box_axis(t: torch.Tensor, cdf: torch.Tensor, n: int,
     batch = cdf.shape[0]
     edges = torch.arange(n + 1, dtype=torch.float64, device=cdf.device) / n
     x = inverse_map(cdf, edges.expand(batch, n + 1))  # (B, n + 1)
-    lo, hi = x[:, :-1], x[:, 1:]
-    centre = inverse_map(cdf, ((torch.arange(
-        n, dtype=torch.float64, device=cdf.device) + 0.5) / n).expand(
-            batch, n))
-    narrow = hi - lo < 1
-    lo = torch.where(narrow, centre - 0.5, lo).clamp(0, size)
-    hi = torch.where(narrow, centre + 0.5, hi).clamp(0, size)
+    # widened about its middle to one input pixel at least: continuous in
+    # the warp, and the middle is the pixel's centre for a uniform grid
+    mid, half = (x[:, :-1] + x[:, 1:]) / 2, (x[:, 1:] - x[:, :-1]) / 2
+    half = half.clamp(min=0.5)
+    lo, hi = (mid - half).clamp(0, size), (mid + half).clamp(0, size)
     # S(X) = integral of t from 0 to X: prefix sums at the pixel edges
     prefix = F.pad(t.double().cumsum(dim), _pad_before(t.dim(), dim))
     return (_integral(prefix, t, hi, dim) - _integral(prefix, t, lo, dim)) \

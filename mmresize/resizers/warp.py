@@ -13,6 +13,7 @@ forth and back returns to itself to float precision: boxes, masks and
 logits move between the warped and the original frame with the same maps
 (FOVEA, Thavamani et al., ICCV 2021, warp separably in the same way).
 """
+import math
 from dataclasses import dataclass
 from typing import Tuple
 
@@ -119,6 +120,18 @@ def warp_boxes(boxes: torch.Tensor, warp: Warp, index: int,
                        1).to(boxes.dtype)
 
 
+def warped_extent(warp: Warp, hw: Tuple[int, int]) -> Tuple[int, int]:
+    """(h, w) that an image of ``hw`` at the top left of the batch spans in
+    the warped frame of a one-image ``warp``, rounded half up, at least 1."""
+    device = warp.cdf_y.device
+    sizes = []
+    for axis in (0, 1):
+        edge = torch.tensor([[float(hw[axis])]], dtype=torch.float64,
+                            device=device)
+        sizes.append(max(1, math.floor(float(warp.to_output(edge, axis)) + 0.5)))
+    return sizes[0], sizes[1]
+
+
 def nearest_index(coords: torch.Tensor, size: int) -> torch.Tensor:
     """Pixel holding each edge coordinate (B, M) -> (B, M) long in
     [0, size)."""
@@ -165,11 +178,13 @@ def resample_linear(t: torch.Tensor, warp: Warp,
 
 
 def _lerp_axis(t: torch.Tensor, u: torch.Tensor, dim: int) -> torch.Tensor:
-    """Linear interpolation of t along dim at centre coordinates u (B, n)."""
+    """Linear interpolation of t along dim at centre coordinates u (B, n),
+    the positions kept in float64 (half precision loses whole pixels at
+    1000-2000 px), only the weights cast to t's dtype."""
     size = t.shape[dim]
-    u = u.clamp(min=0).to(t.dtype if t.is_floating_point() else torch.float32)
+    u = u.double().clamp(min=0)
     k0 = u.floor().clamp(max=size - 1)
-    frac = u - k0
+    frac = (u - k0).to(t.dtype if t.is_floating_point() else torch.float32)
     k0 = k0.long()
     k1 = (k0 + 1).clamp(max=size - 1)
     shape = [t.shape[0], 1, 1, 1]
@@ -184,4 +199,4 @@ def _lerp_axis(t: torch.Tensor, u: torch.Tensor, dim: int) -> torch.Tensor:
 
 __all__ = ['Warp', 'cdf_from_density', 'forward_map', 'gather_per_image',
            'input_centres', 'inverse_map', 'nearest_index', 'output_centres',
-           'resample_linear', 'resample_nearest', 'warp_boxes']
+           'resample_linear', 'resample_nearest', 'warp_boxes', 'warped_extent']
