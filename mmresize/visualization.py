@@ -1,12 +1,14 @@
 """Pictures of what a resizer does: original, bilinear, learned output and
-(DownsizeNet) how far its per-pixel coefficients moved from bilinear."""
+(DownsizeNet) how far its per-pixel coefficients moved from bilinear, or
+(LearnedZoom) its warped sampling grid over the original."""
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mmresize.resizers import DownsizeNet
+from mmresize.resizers import DownsizeNet, LearnedZoom
+from mmresize.resizers.warp import output_centres
 
 
 def resizer_input(pre: torch.nn.Module, image_bgr: np.ndarray,
@@ -63,9 +65,26 @@ def resizer_panels(resizer: torch.nn.Module, x: torch.Tensor,
         prior = resizer.geometry(x, size).prior[0]
         panels.update(learned=out, coefficients=coef[0],
                       deviation=(coef[0] - prior).abs().sum(0) / 2)
+    elif isinstance(resizer, LearnedZoom):
+        out, warp = resizer.resize_with_warp(x, size)
+        panels.update(learned=out, grid_rows=output_centres(warp, 0)[0],
+                      grid_cols=output_centres(warp, 1)[0])
     else:
         panels['learned'] = resizer(x, size)
     return panels
+
+
+def _draw_grid(ax, original: np.ndarray, rows: torch.Tensor,
+               cols: torch.Tensor, lines: int = 24) -> None:
+    """The original with the warped sampling grid over it: about ``lines``
+    of the output rows and columns, at the input positions they sample."""
+    ax.imshow(original, interpolation='nearest')
+    for positions, draw in ((rows, ax.axhline), (cols, ax.axvline)):
+        step = max(1, len(positions) // lines)
+        for p in positions[::step].tolist():
+            draw(p - 0.5, color='yellow', lw=0.5, alpha=0.8)
+    ax.set_title(f'sampling grid (every {max(1, len(rows) // lines)}th row, '
+                 f'{max(1, len(cols) // lines)}th column)')
 
 
 def save_figure(path: str, original: np.ndarray, panels: dict,
@@ -88,6 +107,9 @@ def save_figure(path: str, original: np.ndarray, panels: dict,
     for ax, (name, image) in zip(axes[0], images):
         ax.imshow(image, interpolation='nearest')
         ax.set_title(f'{name} {image.shape[1]}x{image.shape[0]}')
+    if 'grid_rows' in panels:
+        _draw_grid(axes[0][3], original, panels['grid_rows'],
+                   panels['grid_cols'])
     if coef is not None:
         ax = axes[0][3]
         shown = ax.imshow(panels['deviation'].numpy(), cmap='magma',

@@ -69,3 +69,34 @@ def test_demo_runs_end_to_end(tmp_path):
     default = inspect.signature(DownsizeNet).parameters['init'].default
     assert record['args']['init'] == default == 'random'
     assert '[demo]' in out
+
+
+def test_visualize_resizer_draws_learned_zoom_grid(tmp_path):
+    """LearnedZoom: the warped sampling grid is drawn over the original."""
+    from mmresize.resizers import LearnedZoom
+    from mmresize.visualization import resizer_panels
+    images = tmp_path / 'images'
+    images.mkdir()
+    cv2.imwrite(str(images / 'a.png'), np.random.default_rng(0).integers(
+        0, 255, (60, 80, 3), dtype=np.uint8))
+    torch.manual_seed(0)
+    zoom = LearnedZoom(saliency='prior')
+    with torch.no_grad():
+        zoom.prior_x.normal_(0, 3)
+    panels = resizer_panels(zoom, torch.rand(1, 3, 60, 80), (18, 24))
+    steps = panels['grid_cols'].diff()
+    assert steps.max() > 1.2 * steps.min()  # a warped grid, not a uniform one
+    checkpoint = tmp_path / 'task.pth'
+    torch.save({'state_dict': {f'data_preprocessor.resizer.{k}': v
+                               for k, v in zoom.state_dict().items()}},
+               checkpoint)
+    config = tmp_path / 'config.py'
+    config.write_text(
+        f"_base_ = ['{ROOT}/configs/deeplabv3plus_downsize_voc.py']\n"
+        "model = dict(type='ZoomEncoderDecoder', data_preprocessor=dict("
+        "resizer=dict(_delete_=True, type='mmresize.LearnedZoom', "
+        "saliency='prior')))\n")
+    out = run('tools/visualize_resizer.py', str(config), str(checkpoint),
+              str(images), '--out-dir', str(tmp_path / 'vis'))
+    png = cv2.imread(str(tmp_path / 'vis' / 'a_resizer.png'))
+    assert png is not None and png.shape[1] > 4 * 200, out
