@@ -123,9 +123,12 @@ TASKS: Dict[str, dict] = {
         _CAMVID, config='configs/benchmarks/camvid_deeplabv3plus_lite0.py'),
     'bccd-lite0': dict(
         _BCCD, config='configs/benchmarks/bccd_refinedet_lite0.py'),
-    # a target of the transfer study (docs/transfer.md)
+    # targets of the transfer study (docs/transfer.md)
     'camvid-fcn-lite0': dict(
         _CAMVID, config='configs/benchmarks/camvid_fcn_lite0.py'),
+    'camvid-det-lite0': dict(
+        _BCCD, thin=['SignSymbol', 'Pedestrian'],
+        config='configs/benchmarks/camvid_det_refinedet_lite0.py'),
 }
 
 

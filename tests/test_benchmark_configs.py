@@ -144,3 +144,32 @@ def test_pretrained_tasks_train_a_step_on_random_images(task):
         grads = [p.grad for p in part.parameters() if p.requires_grad]
         assert grads and any(g is not None and g.abs().sum() > 0
                              for g in grads)
+
+
+def test_camvid_det_task_trains_and_tests_on_boxes_derived_from_camvid(
+        tmp_path, monkeypatch):
+    """The transfer study's CamVidDet target: boxes derived from the real
+    CamVid label maps (mmresize.datasets.camvid_boxes), a step of training
+    and the test set's four per-class APs."""
+    from mmresize.datasets.camvid_boxes import convert
+    camvid = real_data.require('camvid')
+    convert(camvid, str(tmp_path / 'camvid_det'))
+    monkeypatch.setenv('MMRESIZE_DATA', str(tmp_path))
+    cfg = unformatted(Config.fromfile(osp.join(
+        ROOT, 'configs', 'benchmarks', 'camvid_det_refinedet_lite0.py')))
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.train_cfg.max_iters = 1
+    cfg.param_scheduler = []
+    cfg.model.backbone.init_cfg = None
+    cfg.train_dataloader.update(batch_size=2, num_workers=0,
+                                persistent_workers=False)
+    for loader in ('val_dataloader', 'test_dataloader'):
+        cfg[loader].update(num_workers=0, persistent_workers=False)
+    cfg.test_dataloader.dataset.indices = 3
+    cfg.default_hooks.checkpoint.interval = 1
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    metrics = runner.test()
+    per_class = {k: v for k, v in metrics.items() if 'AP.' in k}
+    assert sorted(k.rsplit('.', 1)[1] for k in per_class) == sorted(
+        ['Car', 'Pedestrian', 'Bicyclist', 'SignSymbol'])
