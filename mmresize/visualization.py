@@ -83,8 +83,8 @@ def _draw_grid(ax, original: np.ndarray, rows: torch.Tensor,
         step = max(1, len(positions) // lines)
         for p in positions[::step].tolist():
             draw(p - 0.5, color='yellow', lw=0.5, alpha=0.8)
-    ax.set_title(f'sampling grid (every {max(1, len(rows) // lines)}th row, '
-                 f'{max(1, len(cols) // lines)}th column)')
+    ax.set_title(f'sampling grid (1 in {max(1, len(rows) // lines)} rows, '
+                 f'1 in {max(1, len(cols) // lines)} columns)')
 
 
 def save_figure(path: str, original: np.ndarray, panels: dict,
