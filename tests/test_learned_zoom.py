@@ -108,6 +108,17 @@ def test_bounds_hold_for_any_saliency(saliency, scale):
         assert step.max() <= uniform / low + 1e-9
 
 
+def test_a_common_offset_of_the_logits_changes_nothing():
+    """softmax ignores an offset; the bound (tanh) must not saturate on one
+    (the pilot's warp collapsed to uniform that way)."""
+    zoom = LearnedZoom().double()
+    logits = torch.randn(2, 30, dtype=torch.float64)
+    for offset in (5.0, -40.0):
+        torch.testing.assert_close(zoom.axis_density(logits + offset, 90),
+                                   zoom.axis_density(logits, 90))
+    assert zoom.axis_density(logits + 40.0, 90).std() > 0.1
+
+
 def test_bounds_are_nearly_reached_by_adversarial_logits():
     """One salient pixel among many: the density approaches its bound."""
     zoom = LearnedZoom(mix=0.6, max_log_ratio=0.8).double()

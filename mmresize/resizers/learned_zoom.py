@@ -9,8 +9,8 @@ ICLR 2022):
    ``saliency='prior'``, a learned prior shared by the dataset) and predicts
    a saliency map; its row and column means are the 1-D saliency logits;
 2. each axis gets the per-pixel sampling density, relative to uniform,
-   ``rho = (1 - mix) + mix * N * softmax(a * tanh(logits))`` (``a`` =
-   ``max_log_ratio``), so ``rho`` lies inside ``density_bounds``, which it
+   ``rho = (1 - mix) + mix * N * softmax(a * tanh(logits - mean))`` (``a`` =
+   ``max_log_ratio``; centred, so that a common offset changes nothing), so ``rho`` lies inside ``density_bounds``, which it
    approaches but never reaches: below ``(1 - mix) + mix * exp(2a)``
    samples per input pixel relative to the uniform grid (magnification) and
    above ``(1 - mix) + mix * exp(-2a)`` (compression bounded by its
@@ -144,7 +144,9 @@ class LearnedZoom(BaseResizer):
         ``density_bounds``."""
         z = F.interpolate(logits[:, None], size=size, mode='linear',
                           align_corners=False)[:, 0]
-        z = self.max_log_ratio * torch.tanh(z)
+        # centred first: softmax ignores a common offset, tanh would not
+        # (an offset saturates it, flattening the warp and its gradient)
+        z = self.max_log_ratio * torch.tanh(z - z.mean(dim=1, keepdim=True))
         return (1 - self.mix) + self.mix * size * z.double().softmax(dim=1)
 
     def warp(self, x: torch.Tensor, size: Tuple[int, int]) -> Warp:
