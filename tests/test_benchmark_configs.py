@@ -48,13 +48,11 @@ def test_missing_data_says_where_it_goes(task, tmp_path, monkeypatch):
     assert 'MMRESIZE_DATA' in str(err.value)
 
 
-@pytest.mark.parametrize('task', list(CONFIGS))
-def test_real_data_step(task, tmp_path, monkeypatch):
-    data = CONFIGS[task][1]
-    real_data.require(data)
-    monkeypatch.setenv('MMRESIZE_DATA', real_data.data_root())
-    cfg = unformatted(Config.fromfile(config_path(task)))
-    cfg.work_dir = str(tmp_path)
+def one_step(path: str, work_dir: str) -> Config:
+    """The config at ``path``, cut to one training step and a test on 3
+    images, in-process data loading, a checkpoint at the step."""
+    cfg = unformatted(Config.fromfile(path))
+    cfg.work_dir = work_dir
     cfg.train_cfg.max_iters = 1
     cfg.param_scheduler = []
     cfg.train_dataloader.update(batch_size=2, num_workers=0,
@@ -63,7 +61,15 @@ def test_real_data_step(task, tmp_path, monkeypatch):
         cfg[loader].update(num_workers=0, persistent_workers=False)
     cfg.test_dataloader.dataset.indices = 3
     cfg.default_hooks.checkpoint.interval = 1
-    runner = Runner.from_cfg(cfg)
+    return cfg
+
+
+@pytest.mark.parametrize('task', list(CONFIGS))
+def test_real_data_step(task, tmp_path, monkeypatch):
+    data = CONFIGS[task][1]
+    real_data.require(data)
+    monkeypatch.setenv('MMRESIZE_DATA', real_data.data_root())
+    runner = Runner.from_cfg(one_step(config_path(task), str(tmp_path)))
     runner.train()
     metrics = runner.test()
     per_class = [v for k, v in metrics.items() if 'IoU.' in k or 'AP.' in k]
@@ -155,18 +161,10 @@ def test_camvid_det_task_trains_and_tests_on_boxes_derived_from_camvid(
     camvid = real_data.require('camvid')
     convert(camvid, str(tmp_path / 'camvid_det'))
     monkeypatch.setenv('MMRESIZE_DATA', str(tmp_path))
-    cfg = unformatted(Config.fromfile(osp.join(
-        ROOT, 'configs', 'benchmarks', 'camvid_det_refinedet_lite0.py')))
-    cfg.work_dir = str(tmp_path / 'work')
-    cfg.train_cfg.max_iters = 1
-    cfg.param_scheduler = []
+    cfg = one_step(osp.join(ROOT, 'configs', 'benchmarks',
+                            'camvid_det_refinedet_lite0.py'),
+                   str(tmp_path / 'work'))
     cfg.model.backbone.init_cfg = None
-    cfg.train_dataloader.update(batch_size=2, num_workers=0,
-                                persistent_workers=False)
-    for loader in ('val_dataloader', 'test_dataloader'):
-        cfg[loader].update(num_workers=0, persistent_workers=False)
-    cfg.test_dataloader.dataset.indices = 3
-    cfg.default_hooks.checkpoint.interval = 1
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test()

@@ -21,6 +21,15 @@ def run(*args):
     return result.stdout
 
 
+def task_checkpoint(resizer, folder):
+    """A task checkpoint holding only ``resizer``'s weights."""
+    path = folder / 'task.pth'
+    torch.save({'state_dict': {f'data_preprocessor.resizer.{k}': v
+                               for k, v in resizer.state_dict().items()}},
+               path)
+    return path
+
+
 def test_visualize_resizer_writes_pngs(tmp_path):
     images = tmp_path / 'images'
     images.mkdir()
@@ -28,11 +37,7 @@ def test_visualize_resizer_writes_pngs(tmp_path):
     for name in ('a.png', 'b.jpg'):
         cv2.imwrite(str(images / name),
                     rng.integers(0, 255, (60, 80, 3), dtype=np.uint8))
-    model = DownsizeNet(init='random')
-    checkpoint = tmp_path / 'task.pth'
-    torch.save({'state_dict': {f'data_preprocessor.resizer.{k}': v
-                               for k, v in model.state_dict().items()}},
-               checkpoint)
+    checkpoint = task_checkpoint(DownsizeNet(init='random'), tmp_path)
     config = tmp_path / 'config.py'
     config.write_text(
         f"_base_ = ['{ROOT}/configs/deeplabv3plus_downsize_voc.py']\n"
@@ -86,10 +91,7 @@ def test_visualize_resizer_draws_learned_zoom_grid(tmp_path):
     panels = resizer_panels(zoom, torch.rand(1, 3, 60, 80), (18, 24))
     steps = panels['grid_cols'].diff()
     assert steps.max() > 1.2 * steps.min()  # a warped grid, not a uniform one
-    checkpoint = tmp_path / 'task.pth'
-    torch.save({'state_dict': {f'data_preprocessor.resizer.{k}': v
-                               for k, v in zoom.state_dict().items()}},
-               checkpoint)
+    checkpoint = task_checkpoint(zoom, tmp_path)
     config = tmp_path / 'config.py'
     config.write_text(
         f"_base_ = ['{ROOT}/configs/deeplabv3plus_downsize_voc.py']\n"

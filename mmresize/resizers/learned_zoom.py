@@ -9,9 +9,10 @@ ICLR 2022):
    ``saliency='prior'``, a learned prior shared by the dataset) and predicts
    a saliency map; its row and column means are the 1-D saliency logits;
 2. each axis gets the per-pixel sampling density, relative to uniform,
-   ``rho = (1 - mix) + mix * N * softmax(a * tanh(logits - mean))`` (``a`` =
-   ``max_log_ratio``; centred, so that a common offset changes nothing), so ``rho`` lies inside ``density_bounds``, which it
-   approaches but never reaches: below ``(1 - mix) + mix * exp(2a)``
+   ``rho = (1 - mix) + mix * N * softmax(a * tanh(logits - mean))`` (``a``
+   = ``max_log_ratio``; centred, so that a common offset changes nothing),
+   so ``rho`` lies inside ``density_bounds``, which it approaches but never
+   reaches: below ``(1 - mix) + mix * exp(2a)``
    samples per input pixel relative to the uniform grid (magnification) and
    above ``(1 - mix) + mix * exp(-2a)`` (compression bounded by its
    inverse). Its cumulative sum is the

@@ -72,6 +72,21 @@ def pixels(block, n_pixels, h, w, ay_ptr, ax_ptr, BLOCK: tl.constexpr):
 
 
 @triton.jit
+def first_layer(wa_ptr, ba_ptr, CT: tl.constexpr, F: tl.constexpr,
+                FP: tl.constexpr, TAPS: tl.constexpr):
+    """The feature and tap indices (tap t = (c * 3 + dy) * 3 + dx) with
+    their masks, and the first layer's bias [FP] and weights [tap, out]."""
+    fo = tl.arange(0, FP)
+    fmask = fo < F
+    tt = tl.arange(0, TAPS)
+    tmask = tt < CT * 9
+    ba = tl.load(ba_ptr + fo, mask=fmask, other=0.0)
+    wa = tl.load(wa_ptr + fo[None, :] * (CT * 9) + tt[:, None],
+                 mask=tmask[:, None] & fmask[None, :], other=0.0)
+    return fo, fmask, tt, tmask, tt // 9, (tt // 3) % 3, tt % 3, ba, wa
+
+
+@triton.jit
 def taps_at(feat_ptr, base, yy, xx, valid, H, W, tc, tdy, tdx, tmask):
     """The first layer's inputs at positions (yy, xx): [BLOCK, TAPS].
 
@@ -97,18 +112,9 @@ def forward(feat_ptr, x_ptr, wa_ptr, ba_ptr, wb_ptr, bb_ptr, wc_ptr,
     hw = h * w
     valid, b, ij, i, j, ay, ax = pixels(tl.program_id(0), n_pixels, h, w,
                                         ay_ptr, ax_ptr, BLOCK)
-    fo = tl.arange(0, FP)
-    fmask = fo < F
-    tt = tl.arange(0, TAPS)
-    tmask = tt < CT * 9
-    tc = tt // 9
-    tdy = (tt // 3) % 3
-    tdx = tt % 3
-    ba = tl.load(ba_ptr + fo, mask=fmask, other=0.0)
+    fo, fmask, tt, tmask, tc, tdy, tdx, ba, wa = first_layer(
+        wa_ptr, ba_ptr, CT, F, FP, TAPS)
     bb = tl.load(bb_ptr + fo, mask=fmask, other=0.0)
-    # first layer's weights [tap, out]
-    wa = tl.load(wa_ptr + fo[None, :] * (CT * 9) + tt[:, None],
-                 mask=tmask[:, None] & fmask[None, :], other=0.0)
     wmask = fmask[:, None] & fmask[None, :]
     base = b * (CT * H * W)
     pre = tl.zeros([BLOCK, FP], dtype=bb.dtype) + bb[None, :]
@@ -166,17 +172,9 @@ def backward(feat_ptr, wa_ptr, ba_ptr, wb_ptr, dpre_ptr, ay_ptr, ax_ptr,
     pid = tl.program_id(0)
     nprog = tl.num_programs(0)
     hw = h * w
-    fo = tl.arange(0, FP)
-    fmask = fo < F
+    fo, fmask, tt, tmask, tc, tdy, tdx, ba, wa = first_layer(
+        wa_ptr, ba_ptr, CT, F, FP, TAPS)
     wmask = fmask[:, None] & fmask[None, :]
-    tt = tl.arange(0, TAPS)
-    tmask = tt < CT * 9
-    tc = tt // 9
-    tdy = (tt // 3) % 3
-    tdx = tt % 3
-    ba = tl.load(ba_ptr + fo, mask=fmask, other=0.0)
-    wa = tl.load(wa_ptr + fo[None, :] * (CT * 9) + tt[:, None],
-                 mask=tmask[:, None] & fmask[None, :], other=0.0)
     pos = tl.arange(0, 16)
     acc_wb = tl.zeros([16, FP, FP], dtype=ba.dtype)  # [p * 3 + q, in, out]
     acc_wa = tl.zeros([TAPS, FP], dtype=ba.dtype)
