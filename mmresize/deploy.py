@@ -12,10 +12,12 @@ out of the exported model. The graphs here keep it, for static shapes:
   ``pad_size_divisor``. ``--what resizer`` exports this.
 - ``SegmentorGraph``: raw image -> (B, H0, W0) int64 class map at the
   original size, as mmseg's ``predict`` + ``postprocess_result`` compute it
-  (whole-image inference).
+  (whole-image inference); with ``LearnedZoom``, the logits unwarped first,
+  as ``ZoomEncoderDecoder`` does.
 - ``DetectorHeadGraph``: raw image -> the dense head's raw outputs (per level
   class scores and box deltas); box decoding and NMS remain
-  (``head.predict_by_feat`` with ``scale_factor``), as in mmdeploy.
+  (``head.predict_by_feat`` with ``scale_factor``), as in mmdeploy. Not for
+  a warping resizer (the outputs carry no warp to unwarp boxes with).
 
 A DownsizeNet with 2 convs is exported in its deployed form
 (``mmresize.resizers.deployed.DeployedDownsizeNet``: the same function, with
@@ -41,6 +43,7 @@ from mmresize.preprocessors.core import (
 )
 from mmresize.resizers import DownsizeNet, fused
 from mmresize.resizers.deployed import DeployedDownsizeNet
+from mmresize.resizers.warp import Warp, resample_linear
 
 
 class ExportError(ValueError):
@@ -163,6 +166,11 @@ class PreprocessGraph(nn.Module):
             return float((self.resizer(x, self.size)
                           - self.pre.resizer(x, self.size)).abs().max())
 
+    def warp(self) -> Optional[Warp]:
+        """The warp of the batch the last forward resized (``LearnedZoom``),
+        traced with it; None for a resizer that keeps the uniform grid."""
+        return getattr(self.resizer, 'last_warp', None)
+
     def downsized_image_shape(self) -> Tuple[int, int]:
         """The image's extent in the resized batch (without any padding)."""
         return self.pre.plan(self.padded).image_hw(self.shape)
@@ -221,9 +229,17 @@ class SegmentorGraph(nn.Module):
         # padding cropped, to the original size
         logits = resize(logits, size=tuple(x.shape[-2:]), mode='bilinear',
                         align_corners=align)
-        h, w = self.preprocess.downsized_image_shape()
-        logits = resize(logits[..., :h, :w], size=self.ori_shape,
-                        mode='bilinear', align_corners=align, warning=False)
+        warp = self.preprocess.warp()
+        if warp is None:
+            h, w = self.preprocess.downsized_image_shape()
+            logits = logits[..., :h, :w]
+        else:  # as ZoomEncoderDecoder: onto the padded input's uniform grid
+            h, w = warp.out_hw
+            logits = resample_linear(logits[..., :h, :w], warp, inverse=True)
+            logits = logits[..., :self.preprocess.shape[0],
+                            :self.preprocess.shape[1]]
+        logits = resize(logits, size=self.ori_shape, mode='bilinear',
+                        align_corners=align, warning=False)
         if logits.shape[1] > 1:
             return logits.argmax(dim=1)
         threshold = self.model.decode_head.threshold
@@ -249,6 +265,13 @@ class DetectorHeadGraph(nn.Module):
                 f'{type(model).__name__}: head export needs a single-stage '
                 'detector with a dense head (forward(features)); DETR-like '
                 'and two-stage detectors are not supported')
+        if hasattr(model.data_preprocessor.resizer, 'last_warp'):
+            raise ExportError(
+                f'{type(model.data_preprocessor.resizer).__name__} warps the '
+                "image: the head's outputs would decode to boxes in the "
+                'warped frame, and the graph does not output the warp to '
+                'unwarp them with. Export the resizer alone (--what '
+                'resizer), or a detector with a uniform-grid resizer')
         self.model = model
         self.preprocess = PreprocessGraph(model.data_preprocessor, shape,
                                           module_graph)

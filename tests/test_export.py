@@ -4,6 +4,7 @@ import os.path as osp
 import re
 import subprocess
 import sys
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -63,6 +64,7 @@ def test_resizer_graph_equals_the_preprocessor(name, tmp_path):
     pre = DownsizeSegDataPreProcessor(
         resizer=RESIZERS[name], target_scale=0.3, pad_size_divisor=8,
         test_cfg=dict(size_divisor=16), **NORM).eval()
+    pre.unwarps_predictions = True  # used outside a model (LearnedZoom)
     with torch.no_grad():  # train mode BN stats of LearnableResizer: eval
         for p in pre.resizer.parameters():
             # LearnedZoom: strongly, so that the grid is really warped
@@ -222,3 +224,94 @@ def test_export_tool_end_to_end(seg_checkpoint, tmp_path):
     assert timed.stdout.startswith('64x96, 2 turns')
     assert re.search(r'resizer_against.onnx +[\d.]+ ms  1.00x the first',
                      timed.stdout)
+
+
+def zoom_checkpoint(base, model_type, tmp_path):
+    """``base`` with a strongly warping LearnedZoom in ``model_type``: the
+    config file and a checkpoint of seeded weights."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+    config = tmp_path / 'zoom.py'
+    config.write_text(
+        f"_base_ = ['{base}']\n"
+        f"model = dict(type='{model_type}', data_preprocessor=dict("
+        "resizer=dict(_delete_=True, type='mmresize.LearnedZoom')))\n")
+    cfg = Config.fromfile(str(config))
+    init_default_scope(cfg.default_scope)
+    if cfg.model.get('pretrained'):
+        cfg.model.pretrained = None
+    if cfg.model.get('backbone', {}).get('init_cfg'):
+        cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    with torch.no_grad():
+        for p in model.data_preprocessor.resizer.parameters():
+            p.add_(3.0 * torch.randn_like(p))
+    if hasattr(model, 'decode_head'):
+        centre_classifier(model)
+    checkpoint = tmp_path / 'zoom.pth'
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    return str(config), str(checkpoint)
+
+
+def centre_classifier(model, shape=(90, 118)):
+    """Random classifier weights, and a bias that cancels the features' mean
+    on a smooth image: with random weights the features barely vary over
+    the image, so the class map would otherwise be one class everywhere."""
+    import torch.nn.functional as F
+    from mmseg.structures import SegDataSample
+    conv = model.decode_head.conv_seg
+    seen = []
+    hook = conv.register_forward_pre_hook(lambda m, a: seen.append(a[0]))
+    image = F.interpolate(torch.rand(1, 3, 5, 6) * 255, size=shape,
+                          mode='bilinear')
+    with torch.no_grad():
+        model.eval().test_step(dict(inputs=[image[0].byte()],
+                                    data_samples=[SegDataSample(metainfo=dict(
+                                        img_shape=shape, ori_shape=shape))]))
+        hook.remove()
+        conv.weight.normal_(0, 1)
+        mean = seen[0].mean(dim=(0, 2, 3))
+        conv.bias.copy_(-(conv.weight.flatten(1) @ mean))
+
+
+def test_zoom_segmentor_graph_unwarps_as_the_test_prediction(tmp_path):
+    """LearnedZoom: the class map of ONNX Runtime against
+    ZoomEncoderDecoder's test_step (logits unwarped, then mmseg's crop and
+    resize); read in the warped frame instead, it would not match."""
+    from mmseg.structures import SegDataSample
+    config, checkpoint = zoom_checkpoint(SEG, 'ZoomEncoderDecoder', tmp_path)
+    model, _ = build_trained_model(config, checkpoint)
+    model.data_preprocessor.test_cfg = dict(size_divisor=32)
+    model.data_preprocessor.pad_size_divisor = 8
+    shape, ori_shape = (90, 118), (120, 150)
+    graph = SegmentorGraph(model, shape, ori_shape)
+    path = str(tmp_path / 'zoom_seg.onnx')
+    export_onnx(graph, torch.zeros(1, 3, *shape), path, ['class_map'],
+                graph.metadata())
+    for image in images(2, shape, seed=1):
+        sample = SegDataSample(metainfo=dict(img_shape=shape,
+                                             ori_shape=ori_shape))
+        with torch.no_grad():
+            real = model.test_step(dict(inputs=[image[0].byte()],
+                                        data_samples=[sample]))[0]
+        warp = real.zoom_warp
+        assert (warp.cdf_x.diff() * warp.cdf_x.shape[-1]).max() > 1.2
+        expected = real.pred_sem_seg.data.numpy()
+        _, counts = np.unique(expected, return_counts=True)
+        assert (counts >= 0.02 * expected.size).sum() >= 3
+        ours = run_session(path, image)[0]
+        assert ours.shape == expected.shape == (1, *ori_shape)
+        assert (ours == expected).mean() >= 0.999
+        with torch.no_grad(), mock.patch.object(graph.preprocess, 'warp',
+                                                lambda: None):
+            naive = graph(image).numpy()  # the warped frame, read as uniform
+        assert (naive == expected).mean() < 0.98
+
+
+def test_zoom_detector_head_export_is_refused(tmp_path):
+    config, checkpoint = zoom_checkpoint(DET, 'ZoomSingleStageDetector',
+                                         tmp_path)
+    model, _ = build_trained_model(config, checkpoint)
+    with pytest.raises(ValueError, match='warped frame.*--what resizer'):
+        DetectorHeadGraph(model, (300, 300))

@@ -34,6 +34,13 @@ from tests.test_seg_preprocessor import (
 )
 
 
+def unwarping(pre):
+    """A preprocessor used outside a model, marked as ZoomEncoderDecoder and
+    ZoomSingleStageDetector mark theirs (it refuses a warp otherwise)."""
+    pre.unwarps_predictions = True
+    return pre
+
+
 def salient(seed: int = 0, scale: float = 1.0, **cfg) -> LearnedZoom:
     """A LearnedZoom whose (zero-initialised) last layer is random."""
     torch.manual_seed(seed)
@@ -70,9 +77,9 @@ def test_zero_saliency_box_is_area_or_bilinear(size, mode):
 
 def test_zero_saliency_equals_the_bilinear_seg_preprocessor():
     data = seg_batch([(60, 70), (60, 70)])
-    ours = DownsizeSegDataPreProcessor(
+    ours = unwarping(DownsizeSegDataPreProcessor(
         resizer=dict(type='mmresize.LearnedZoom', filter='bilinear'),
-        target_scale=0.3, size=(60, 70), **NORM)(copy.deepcopy(data), True)
+        target_scale=0.3, size=(60, 70), **NORM))(copy.deepcopy(data), True)
     theirs = DownsizeSegDataPreProcessor(
         resizer=BILINEAR, target_scale=0.3, downsize_labels=True,
         size=(60, 70), **NORM)(copy.deepcopy(data), True)
@@ -216,6 +223,10 @@ def test_bad_arguments_say_what_was_wrong():
 class OneHotZoomSegmentor(OneHotSegmentor, ZoomEncoderDecoder):
     """The one-hot 'network' of tests/test_seg_preprocessor, unwarping."""
 
+    def __init__(self, data_preprocessor, test_cfg):
+        super().__init__(data_preprocessor, test_cfg)  # OneHotSegmentor's
+        self.data_preprocessor.unwarps_predictions = True
+
 
 @pytest.mark.parametrize('flip', [False, True])
 @pytest.mark.parametrize('divisor', [1, 32])
@@ -267,8 +278,8 @@ def det_batch(h=60, w=80):
 
 def test_det_training_boxes_are_warped_and_predictions_unwarped():
     zoom = salient(saliency='prior', scale=3.0, max_log_ratio=1.5).float()
-    pre = DownsizeDetDataPreprocessor(resizer=zoom, target_scale=0.5,
-                                      mean=[0, 0, 0], std=[255, 255, 255])
+    pre = unwarping(DownsizeDetDataPreprocessor(
+        resizer=zoom, target_scale=0.5, mean=[0, 0, 0], std=[255, 255, 255]))
     data = det_batch()
     original = data['data_samples'][0].gt_instances.bboxes.clone()
     out = pre(copy.deepcopy(data), True)
@@ -291,9 +302,9 @@ def test_det_training_boxes_are_warped_and_predictions_unwarped():
 def test_zero_saliency_det_equals_the_bilinear_preprocessor():
     data = det_batch()
     kwargs = dict(target_scale=0.5, mean=[0, 0, 0], std=[255, 255, 255])
-    ours = DownsizeDetDataPreprocessor(
+    ours = unwarping(DownsizeDetDataPreprocessor(
         resizer=dict(type='mmresize.LearnedZoom', filter='bilinear'),
-        **kwargs)(copy.deepcopy(data), True)
+        **kwargs))(copy.deepcopy(data), True)
     theirs = DownsizeDetDataPreprocessor(resizer=BILINEAR, **kwargs)(
         copy.deepcopy(data), True)
     torch.testing.assert_close(ours['inputs'], theirs['inputs'], rtol=0,
@@ -323,9 +334,9 @@ def test_mixed_sizes_masks_and_maps_are_warped_in_the_batch_frame():
     image's extent in the warped frame, its boxes and bitmap masks."""
     from mmdet.structures.mask import BitmapMasks
     zoom = salient(saliency='prior', scale=3.0, max_log_ratio=1.5).float()
-    pre = DownsizeDetDataPreprocessor(resizer=zoom, target_scale=0.5,
-                                      mean=[0, 0, 0], std=[255, 255, 255],
-                                      pad_mask=True, mask_pad_value=0)
+    pre = unwarping(DownsizeDetDataPreprocessor(
+        resizer=zoom, target_scale=0.5, mean=[0, 0, 0], std=[255, 255, 255],
+        pad_mask=True, mask_pad_value=0))
     batches = [det_batch(60, 80), det_batch(40, 50)]
     data = dict(inputs=[b['inputs'][0] for b in batches],
                 data_samples=[b['data_samples'][0] for b in batches])
@@ -389,3 +400,37 @@ def test_zoom_detector_predicts_like_the_uniform_detector_at_zero_saliency():
     torch.testing.assert_close(got.bboxes[mine], want.bboxes[top],
                                rtol=0, atol=1e-2)
     assert got.bboxes[:, 0::2].max() <= 80 and got.bboxes[:, 1::2].max() <= 60
+
+
+@pytest.mark.parametrize('task', ['seg', 'det'])
+def test_a_model_that_does_not_unwarp_refuses_a_warp(task):
+    """LearnedZoom inside mmseg's EncoderDecoder or mmdet's
+    SingleStageDetector would be scored in the warped frame: the first step
+    (training or test) stops with what to use instead; the zoom twins run."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+
+    import mmresize.det  # noqa: F401
+    import mmresize.seg  # noqa: F401
+    name, plain_type = dict(
+        seg=('camvid_deeplabv3plus_lite0_zoom.py', 'EncoderDecoder'),
+        det=('bccd_refinedet_lite0_zoom.py', 'SingleStageDetector'))[task]
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = Config.fromfile(osp.join(root, 'configs', 'benchmarks', name))
+    init_default_scope(cfg.default_scope)
+    cfg.model.backbone.init_cfg = None
+    zoom = MODELS.build(cfg.model)
+    assert zoom.data_preprocessor.unwarps_predictions
+    cfg.model.type = plain_type
+    plain = MODELS.build(cfg.model)
+    assert not plain.data_preprocessor.unwarps_predictions
+    data = det_batch(120, 160) if task == 'det' else dict(
+        inputs=[torch.randint(0, 255, (3, 120, 160), dtype=torch.uint8)],
+        data_samples=[SegDataSample(metainfo=dict(
+            img_shape=(120, 160), ori_shape=(120, 160)))])
+    for training in (True, False):
+        with pytest.raises(RuntimeError, match=f"type='Zoom.*{plain_type}"):
+            plain.data_preprocessor(copy.deepcopy(data), training)
+        zoom.data_preprocessor(copy.deepcopy(data), training)  # runs

@@ -1,6 +1,7 @@
 """Multi-process training, resume, mixed precision, bad input."""
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 import warnings
@@ -68,6 +69,13 @@ def run(args, env=None):
     return result.stdout + result.stderr
 
 
+def free_port() -> int:
+    """A TCP port free now (tests may run in parallel, pytest -n)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
 @pytest.mark.parametrize('kind', ['det', 'seg'])
 def test_two_process_training_syncs_resizer_gradients(kind, data, tmp_path):
     """The resizer runs in the preprocessor, outside DDP's forward: its
@@ -88,7 +96,8 @@ def test_two_process_training_syncs_resizer_gradients(kind, data, tmp_path):
         'optim_wrapper.optimizer.lr=0.01'
     ] + slim_options(DET if kind == 'det' else SEG))
     run(['-m', 'torch.distributed.run', '--nproc_per_node=2',
-         '--master_port=29533', 'tools/train.py', str(config), '--launcher',
+         f'--master_port={free_port()}', 'tools/train.py', str(config),
+         '--launcher',
          'pytorch', '--work-dir', str(tmp_path), '--cfg-options', *options])
     load = lambda tag, r: torch.load(tmp_path / f'resizer_{tag}_rank{r}.pth')  # noqa
     start, end0, end1 = load('start', 0), load('end', 0), load('end', 1)

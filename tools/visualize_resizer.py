@@ -44,6 +44,9 @@ def load_preprocessor(config: str, checkpoint: str):
     pre_cfg.resizer = {k: v for k, v in pre_cfg.resizer.items()
                        if k not in ('init_cfg', 'frozen')}
     pre = MODELS.build(pre_cfg).eval()
+    # only the resizer's output is looked at: nothing is scored, so a warp
+    # needs no unwarping model (DownsizeMixin.check_unwarped)
+    pre.unwarps_predictions = True
     try:  # a resizer file: plain tensors, loaded without unpickling code
         state = load_plain(checkpoint)
     except ResizerCheckpointError:  # a task checkpoint: the trust policy

@@ -49,6 +49,9 @@ def resizer_drift(cfg, checkpoint: str, images: int = 4) -> float:
 
     init_default_scope(cfg.default_scope)
     pre = MODELS.build(cfg.model.data_preprocessor)
+    # only the resizer's output is looked at: nothing is scored, so a warp
+    # needs no unwarping model (DownsizeMixin.check_unwarped)
+    pre.unwarps_predictions = True
     state = load_local(checkpoint, map_location='cpu')['state_dict']
     pre.resizer.load_state_dict(resizer_state_dict(state))
     pre.eval()

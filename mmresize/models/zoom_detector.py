@@ -20,7 +20,15 @@ from mmresize.resizers.warp import warp_boxes
 
 @MODELS.register_module()
 class ZoomSingleStageDetector(SingleStageDetector):
-    """SingleStageDetector whose predicted boxes are unwarped."""
+    """SingleStageDetector whose predicted boxes are unwarped.
+
+    Takes SingleStageDetector's arguments; marks its data preprocessor as
+    unwarped (``DownsizeMixin.check_unwarped``).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.data_preprocessor.unwarps_predictions = True
 
     def predict(self, batch_inputs: torch.Tensor,
                 batch_data_samples: SampleList,

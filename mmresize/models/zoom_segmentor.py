@@ -21,7 +21,15 @@ from mmresize.resizers.warp import resample_linear
 
 @MODELS.register_module()
 class ZoomEncoderDecoder(EncoderDecoder):
-    """EncoderDecoder whose predictions are unwarped to the original grid."""
+    """EncoderDecoder whose predictions are unwarped to the original grid.
+
+    Takes EncoderDecoder's arguments; marks its data preprocessor as
+    unwarped (``DownsizeMixin.check_unwarped``).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.data_preprocessor.unwarps_predictions = True
 
     def postprocess_result(self, seg_logits: torch.Tensor,
                            data_samples: Optional[List[SegDataSample]] = None

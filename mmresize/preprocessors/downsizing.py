@@ -70,6 +70,10 @@ class DownsizeMixin:
     """
 
     resizer: BaseResizer
+    # Set by a model that unwarps predictions made on a warped batch
+    # (ZoomEncoderDecoder, ZoomSingleStageDetector); a warping resizer in any
+    # other model is refused (see check_unwarped).
+    unwarps_predictions: bool = False
     # True only while the host framework's forward runs (see
     # pad_size_divisor)
     _host_pass: bool = False
@@ -171,9 +175,30 @@ class DownsizeMixin:
             self._host_pass = False
         inputs, samples = data['inputs'], data['data_samples']
         resized, plan = self.downsize(inputs, samples)
+        warp = self.last_warp()
+        self.check_unwarped(warp)
         if samples is not None:
-            self.rewrite_samples(samples, plan, training, self.last_warp())
+            self.rewrite_samples(samples, plan, training, warp)
         return dict(inputs=resized, data_samples=samples)
+
+    def check_unwarped(self, warp: Optional[Warp]) -> None:
+        """Refuse a warped batch unless the model unwarps its predictions.
+
+        A model that does not would score, and pick its checkpoints by, a
+        metric computed in the warped frame, which misleads (docs/zoom.md);
+        raised at the first training step, not after the run.
+        """
+        if warp is None or self.unwarps_predictions:
+            return
+        raise RuntimeError(
+            f'{type(self.resizer).__name__} moves its samples (a warped '
+            'batch), but this model does not unwarp its predictions, so its '
+            'boxes or label maps would be scored in the warped frame. Use '
+            "the unwarping model type in the config's model: "
+            "type='ZoomEncoderDecoder' for mmseg's EncoderDecoder, "
+            "type='ZoomSingleStageDetector' for mmdet's SingleStageDetector "
+            '(mmresize.catalogue.warping_model_type maps a type to its '
+            'twin); or choose a resizer that keeps the uniform grid.')
 
     def last_warp(self) -> Optional[Warp]:
         """The warp of the batch just resized, for a resizer that moves its
