@@ -72,6 +72,13 @@ TRAINING_VARIANTS: Dict[str, Tuple[str, dict]] = {
     'LearnedZoom-lr10': ('LearnedZoom', {
         'optim_wrapper.paramwise_cfg': dict(custom_keys={
             'data_preprocessor.resizer': dict(lr_mult=10.0)})}),
+    # the same, its loss weighted by each warped pixel's footprint in the
+    # original frame (ZoomEncoderDecoder(footprint_loss=True); segmentation
+    # tasks only)
+    'LearnedZoom-lr10-fp': ('LearnedZoom', {
+        'optim_wrapper.paramwise_cfg': dict(custom_keys={
+            'data_preprocessor.resizer': dict(lr_mult=10.0)}),
+        'model.footprint_loss': True}),
 }
 
 ALL_VARIANTS = list(VARIANTS) + list(TRAINING_VARIANTS)

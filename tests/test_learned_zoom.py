@@ -19,6 +19,7 @@ from mmresize.resizers import LearnedZoom
 from mmresize.resizers.warp import (
     Warp,
     cdf_from_density,
+    footprints,
     output_centres,
     resample_nearest,
     warp_boxes,
@@ -434,3 +435,78 @@ def test_a_model_that_does_not_unwarp_refuses_a_warp(task):
         with pytest.raises(RuntimeError, match=f"type='Zoom.*{plain_type}"):
             plain.data_preprocessor(copy.deepcopy(data), training)
         zoom.data_preprocessor(copy.deepcopy(data), training)  # runs
+
+
+def test_footprints_by_hand():
+    """Densities 3, 1, 1, 3 over 4 input pixels, 4 output pixels: the
+    output edges map back to 0, 2/3, 2, 10/3, 4 (hand-computed)."""
+    cdf = cdf_from_density(torch.tensor([[3.0, 1.0, 1.0, 3.0]]))
+    warp = Warp(cdf, cdf_from_density(torch.ones(1, 2)), (4, 1))
+    got = footprints(warp)[0, :, 0]
+    torch.testing.assert_close(
+        got, torch.tensor([2 / 3, 4 / 3, 4 / 3, 2 / 3], dtype=torch.float64))
+    strong = salient(saliency='prior', scale=3.0, max_log_ratio=1.5)
+    strong(torch.rand(2, 3, 40, 50, dtype=torch.float64), (13, 17))
+    area = footprints(strong.last_warp)
+    assert area.shape == (2, 13, 17) and area.std() > 0.1
+    torch.testing.assert_close(area.mean(dim=(1, 2)),
+                               torch.ones(2, dtype=torch.float64))
+
+
+@pytest.mark.parametrize('strength', [0.0, 3.0])
+def test_footprint_loss_is_the_original_frame_average(strength):
+    """ZoomEncoderDecoder(footprint_loss=True): the decode head's loss is
+    the per-pixel cross-entropy weighted by each warped pixel's footprint,
+    computed here from the logits; at zero saliency it is the plain loss."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+    from mmseg.models.utils import resize
+    from mmengine.structures import PixelData
+
+    import mmresize.seg  # noqa: F401
+    from mmresize.models.zoom_segmentor import footprint_map
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = Config.fromfile(osp.join(root, 'configs', 'benchmarks',
+                                   'camvid_deeplabv3plus_lite0_zoom.py'))
+    init_default_scope(cfg.default_scope)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.data_preprocessor.resizer = dict(type='mmresize.LearnedZoom',
+                                               saliency='prior')
+    cfg.model.footprint_loss = True
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    with torch.no_grad():
+        model.data_preprocessor.resizer.prior_y.normal_(0, strength)
+        model.data_preprocessor.resizer.prior_x.normal_(0, strength)
+    ignore = cfg.model.decode_head.ignore_index  # CamVid's void, 11
+    labels = torch.randint(0, ignore, (1, 96, 128))
+    labels[:, :10] = ignore
+    sample = SegDataSample(metainfo=dict(img_shape=(96, 128),
+                                         ori_shape=(96, 128)))
+    sample.gt_sem_seg = PixelData(data=labels)
+    data = model.data_preprocessor(dict(
+        inputs=[torch.randint(0, 255, (3, 96, 128), dtype=torch.uint8)],
+        data_samples=[sample]), True)
+    inputs, samples = data['inputs'], data['data_samples']
+    model.eval()  # the same BN statistics in both computations
+    with torch.no_grad():
+        weighted = model.loss(inputs, samples)['decode.loss_ce']
+        model.footprint_loss = False
+        plain = model.loss(inputs, samples)['decode.loss_ce']
+        logits = model.decode_head.forward(model.extract_feat(inputs))
+    target = samples[0].gt_sem_seg.data
+    logits = resize(logits, size=target.shape[-2:], mode='bilinear',
+                    align_corners=model.align_corners)
+    ce = F.cross_entropy(logits, target, ignore_index=ignore,
+                         reduction='none')
+    loss_cfg = cfg.model.decode_head.loss_decode
+    assert loss_cfg.avg_non_ignore  # averaged over the labelled pixels
+    want = loss_cfg.get('loss_weight', 1.0) * (
+        ce * footprint_map(samples)).sum() / (target != ignore).sum()
+    torch.testing.assert_close(weighted, want, rtol=1e-5, atol=1e-6)
+    if strength == 0:
+        torch.testing.assert_close(weighted, plain, rtol=1e-6, atol=1e-7)
+    else:
+        assert not torch.allclose(weighted, plain, rtol=1e-3)

@@ -120,6 +120,21 @@ def warp_boxes(boxes: torch.Tensor, warp: Warp, index: int,
                        1).to(boxes.dtype)
 
 
+def footprints(warp: Warp) -> torch.Tensor:
+    """(B, h, w) float64: the area each warped output pixel covers in the
+    input frame, relative to the uniform grid's (H / h) (W / w); all ones
+    for the uniform warp, and its mean over the output is exactly 1. A loss
+    averaged over the warped pixels with these weights is the average over
+    the input frame."""
+    sizes = []
+    for axis in (0, 1):
+        cdf, n = warp._axis(axis)
+        t = torch.arange(n + 1, dtype=torch.float64, device=cdf.device)
+        edges = warp.to_input(t.expand(cdf.shape[0], n + 1), axis)
+        sizes.append(edges.diff(dim=1) * (n / (cdf.shape[1] - 1)))
+    return sizes[0][:, :, None] * sizes[1][:, None, :]
+
+
 def warped_extent(warp: Warp, hw: Tuple[int, int]) -> Tuple[int, int]:
     """(h, w) that an image of ``hw`` at the top left of the batch spans in
     the warped frame of a one-image ``warp``, rounded half up, at least 1."""
@@ -197,6 +212,7 @@ def _lerp_axis(t: torch.Tensor, u: torch.Tensor, dim: int) -> torch.Tensor:
     return a + view(frac) * (b - a)
 
 
-__all__ = ['Warp', 'cdf_from_density', 'forward_map', 'gather_per_image',
+__all__ = ['Warp', 'cdf_from_density', 'footprints', 'forward_map',
+           'gather_per_image',
            'input_centres', 'inverse_map', 'nearest_index', 'output_centres',
            'resample_linear', 'resample_nearest', 'warp_boxes', 'warped_extent']
