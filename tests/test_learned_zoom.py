@@ -462,8 +462,8 @@ def test_footprint_loss_is_the_original_frame_average(strength):
 
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
-    from mmseg.models.utils import resize
     from mmengine.structures import PixelData
+    from mmseg.models.utils import resize
 
     import mmresize.seg  # noqa: F401
     from mmresize.models.zoom_segmentor import footprint_map
