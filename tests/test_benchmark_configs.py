@@ -141,6 +141,9 @@ def test_pretrained_tasks_train_a_step_on_random_images(task):
     cfg = Config.fromfile(config_path(task))
     init_default_scope(cfg.default_scope)
     model = MODELS.build(cfg.model)
+    # as the runner does: the ImageNet weights, and SSDNeck's L2Norm (its
+    # weight is uninitialised memory until init_weights sets it)
+    model.init_weights()
     model.train()
     data = model.data_preprocessor(random_batch(task), True)
     loss, _ = model.parse_losses(model(**data, mode='loss'))

@@ -382,7 +382,9 @@ def test_zoom_detector_predicts_like_the_uniform_detector_at_zero_saliency():
     cfg.model.data_preprocessor.resizer = dict(type='mmresize.LearnedZoom',
                                                filter='bilinear')
     torch.manual_seed(0)
-    zoom = MODELS.build(cfg.model).eval()
+    zoom = MODELS.build(cfg.model)
+    zoom.init_weights()  # SSDNeck's L2Norm is uninitialised memory until then
+    zoom.eval()
     cfg.model.type = 'SingleStageDetector'
     cfg.model.data_preprocessor.resizer = BILINEAR
     plain = MODELS.build(cfg.model).eval()
