@@ -2,7 +2,7 @@
 setup:
 	bash tools/setup.sh
 test:
-	python3 -m pytest
+	python3 -m pytest -n 2 --dist loadfile
 lint:
 	ruff check mmresize tools tests
 benchmark:
