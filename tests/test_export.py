@@ -113,6 +113,24 @@ def seg_checkpoint(tmp_path_factory):
     return str(path)
 
 
+def export_segmentor(model, shape, ori_shape, path):
+    """SegmentorGraph of ``model`` written to ``path``; returns the graph."""
+    graph = SegmentorGraph(model, shape, ori_shape)
+    export_onnx(graph, torch.zeros(1, 3, *shape), path, ['class_map'],
+                graph.metadata())
+    return graph
+
+
+def predicted(model, image, shape, ori_shape):
+    """mmseg's test_step on one (1, 3, H, W) image: the data sample."""
+    from mmseg.structures import SegDataSample
+    sample = SegDataSample(metainfo=dict(img_shape=shape,
+                                         ori_shape=ori_shape))
+    with torch.no_grad():
+        return model.test_step(dict(inputs=[image[0].byte()],
+                                    data_samples=[sample]))[0]
+
+
 @pytest.mark.parametrize('shape,ori_shape,test_cfg,pad_divisor', [
     ((96, 128), None, None, 1),
     # mmseg's test-time padding to 32, the downsized batch padded to 8 and
@@ -124,21 +142,14 @@ def test_segmentor_graph_equals_the_test_prediction(seg_checkpoint, tmp_path,
                                                     test_cfg, pad_divisor):
     """Class map of ONNX Runtime against mmseg's own test_step on the same
     image (what tools/test.py computes), at the original size."""
-    from mmseg.structures import SegDataSample
     model, _ = build_trained_model(SEG, seg_checkpoint)
     model.data_preprocessor.test_cfg = test_cfg
     model.data_preprocessor.pad_size_divisor = pad_divisor
-    graph = SegmentorGraph(model, shape, ori_shape)
     path = str(tmp_path / 'seg.onnx')
-    export_onnx(graph, torch.zeros(1, 3, *shape), path, ['class_map'],
-                graph.metadata())
+    export_segmentor(model, shape, ori_shape, path)
     ori_shape = ori_shape or shape
     for image in images(2, shape, seed=1):
-        sample = SegDataSample(metainfo=dict(img_shape=shape,
-                                             ori_shape=ori_shape))
-        with torch.no_grad():
-            real = model.test_step(dict(inputs=[image[0].byte()],
-                                        data_samples=[sample]))[0]
+        real = predicted(model, image, shape, ori_shape)
         expected = real.pred_sem_seg.data.numpy()
         # a map of one class could hide a misplaced crop or resize
         _, counts = np.unique(expected, return_counts=True)
@@ -259,17 +270,14 @@ def centre_classifier(model, shape=(90, 118)):
     on a smooth image: with random weights the features barely vary over
     the image, so the class map would otherwise be one class everywhere."""
     import torch.nn.functional as F
-    from mmseg.structures import SegDataSample
     conv = model.decode_head.conv_seg
     seen = []
     hook = conv.register_forward_pre_hook(lambda m, a: seen.append(a[0]))
     image = F.interpolate(torch.rand(1, 3, 5, 6) * 255, size=shape,
                           mode='bilinear')
+    predicted(model.eval(), image, shape, shape)
+    hook.remove()
     with torch.no_grad():
-        model.eval().test_step(dict(inputs=[image[0].byte()],
-                                    data_samples=[SegDataSample(metainfo=dict(
-                                        img_shape=shape, ori_shape=shape))]))
-        hook.remove()
         conv.weight.normal_(0, 1)
         mean = seen[0].mean(dim=(0, 2, 3))
         conv.bias.copy_(-(conv.weight.flatten(1) @ mean))
@@ -279,22 +287,15 @@ def test_zoom_segmentor_graph_unwarps_as_the_test_prediction(tmp_path):
     """LearnedZoom: the class map of ONNX Runtime against
     ZoomEncoderDecoder's test_step (logits unwarped, then mmseg's crop and
     resize); read in the warped frame instead, it would not match."""
-    from mmseg.structures import SegDataSample
     config, checkpoint = zoom_checkpoint(SEG, 'ZoomEncoderDecoder', tmp_path)
     model, _ = build_trained_model(config, checkpoint)
     model.data_preprocessor.test_cfg = dict(size_divisor=32)
     model.data_preprocessor.pad_size_divisor = 8
     shape, ori_shape = (90, 118), (120, 150)
-    graph = SegmentorGraph(model, shape, ori_shape)
     path = str(tmp_path / 'zoom_seg.onnx')
-    export_onnx(graph, torch.zeros(1, 3, *shape), path, ['class_map'],
-                graph.metadata())
+    graph = export_segmentor(model, shape, ori_shape, path)
     for image in images(2, shape, seed=1):
-        sample = SegDataSample(metainfo=dict(img_shape=shape,
-                                             ori_shape=ori_shape))
-        with torch.no_grad():
-            real = model.test_step(dict(inputs=[image[0].byte()],
-                                        data_samples=[sample]))[0]
+        real = predicted(model, image, shape, ori_shape)
         warp = real.zoom_warp
         assert (warp.cdf_x.diff() * warp.cdf_x.shape[-1]).max() > 1.2
         expected = real.pred_sem_seg.data.numpy()

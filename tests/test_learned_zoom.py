@@ -42,6 +42,24 @@ def unwarping(pre):
     return pre
 
 
+def benchmark_config(name: str):
+    """configs/benchmarks/NAME loaded, its registry scope set, the
+    backbone's ImageNet init left out (``mmresize.det`` / ``.seg``
+    imported, so that their types build)."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import mmresize.det  # noqa: F401
+    import mmresize.seg  # noqa: F401
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = Config.fromfile(osp.join(root, 'configs', 'benchmarks', name))
+    init_default_scope(cfg.default_scope)
+    cfg.model.backbone.init_cfg = None
+    return cfg
+
+
 def salient(seed: int = 0, scale: float = 1.0, **cfg) -> LearnedZoom:
     """A LearnedZoom whose (zero-initialised) last layer is random."""
     torch.manual_seed(seed)
@@ -368,17 +386,8 @@ def test_mixed_sizes_masks_and_maps_are_warped_in_the_batch_frame():
 def test_zoom_detector_predicts_like_the_uniform_detector_at_zero_saliency():
     """ZoomSingleStageDetector's predict path (head without rescale, then
     unwarp, scale_factor, clip) against mmdet's own with bilinear."""
-    import os.path as osp
-
-    from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
-
-    import mmresize.det  # noqa: F401
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    cfg = Config.fromfile(osp.join(root, 'configs', 'benchmarks',
-                                   'bccd_refinedet_lite0_zoom.py'))
-    init_default_scope(cfg.default_scope)
-    cfg.model.backbone.init_cfg = None
+    from mmengine.registry import MODELS
+    cfg = benchmark_config('bccd_refinedet_lite0_zoom.py')
     cfg.model.data_preprocessor.resizer = dict(type='mmresize.LearnedZoom',
                                                filter='bilinear')
     torch.manual_seed(0)
@@ -410,20 +419,11 @@ def test_a_model_that_does_not_unwarp_refuses_a_warp(task):
     """LearnedZoom inside mmseg's EncoderDecoder or mmdet's
     SingleStageDetector would be scored in the warped frame: the first step
     (training or test) stops with what to use instead; the zoom twins run."""
-    import os.path as osp
-
-    from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
-
-    import mmresize.det  # noqa: F401
-    import mmresize.seg  # noqa: F401
+    from mmengine.registry import MODELS
     name, plain_type = dict(
         seg=('camvid_deeplabv3plus_lite0_zoom.py', 'EncoderDecoder'),
         det=('bccd_refinedet_lite0_zoom.py', 'SingleStageDetector'))[task]
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    cfg = Config.fromfile(osp.join(root, 'configs', 'benchmarks', name))
-    init_default_scope(cfg.default_scope)
-    cfg.model.backbone.init_cfg = None
+    cfg = benchmark_config(name)
     zoom = MODELS.build(cfg.model)
     assert zoom.data_preprocessor.unwarps_predictions
     cfg.model.type = plain_type
@@ -460,20 +460,12 @@ def test_footprint_loss_is_the_original_frame_average(strength):
     """ZoomEncoderDecoder(footprint_loss=True): the decode head's loss is
     the per-pixel cross-entropy weighted by each warped pixel's footprint,
     computed here from the logits; at zero saliency it is the plain loss."""
-    import os.path as osp
-
-    from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.registry import MODELS
     from mmengine.structures import PixelData
     from mmseg.models.utils import resize
 
-    import mmresize.seg  # noqa: F401
     from mmresize.models.zoom_segmentor import footprint_map
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    cfg = Config.fromfile(osp.join(root, 'configs', 'benchmarks',
-                                   'camvid_deeplabv3plus_lite0_zoom.py'))
-    init_default_scope(cfg.default_scope)
-    cfg.model.backbone.init_cfg = None
+    cfg = benchmark_config('camvid_deeplabv3plus_lite0_zoom.py')
     cfg.model.data_preprocessor.resizer = dict(type='mmresize.LearnedZoom',
                                                saliency='prior')
     cfg.model.footprint_loss = True
