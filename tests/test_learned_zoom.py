@@ -458,31 +458,41 @@ def test_footprints_by_hand():
 @pytest.mark.parametrize('strength', [0.0, 3.0])
 def test_footprint_loss_is_the_original_frame_average(strength):
     """ZoomEncoderDecoder(footprint_loss=True): the decode head's loss is
-    the per-pixel cross-entropy weighted by each warped pixel's footprint,
-    computed here from the logits; at zero saliency it is the plain loss."""
+    sum(w l) / sum(w) over the labelled warped pixels, w each pixel's
+    footprint (padded by hand here), l the cross-entropy recomputed from
+    the logits; two images of different sizes in a batch padded to 8; at
+    zero saliency it is the plain loss."""
     from mmengine.registry import MODELS
     from mmengine.structures import PixelData
     from mmseg.models.utils import resize
 
-    from mmresize.models.zoom_segmentor import footprint_map
     cfg = benchmark_config('camvid_deeplabv3plus_lite0_zoom.py')
     cfg.model.data_preprocessor.resizer = dict(type='mmresize.LearnedZoom',
                                                saliency='prior')
+    cfg.model.data_preprocessor.pad_size_divisor = 8
     cfg.model.footprint_loss = True
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     with torch.no_grad():
         model.data_preprocessor.resizer.prior_y.normal_(0, strength)
         model.data_preprocessor.resizer.prior_x.normal_(0, strength)
+        # class 0 likely everywhere: the loss is ~0 on the upper half's
+        # labels (0) and large on the lower half's (1), so a warp that
+        # changes the halves' shares of warped pixels changes the plain loss
+        model.decode_head.conv_seg.bias.zero_()[0] = 5.0
     ignore = cfg.model.decode_head.ignore_index  # CamVid's void, 11
-    labels = torch.randint(0, ignore, (1, 96, 128))
-    labels[:, :10] = ignore
-    sample = SegDataSample(metainfo=dict(img_shape=(96, 128),
-                                         ori_shape=(96, 128)))
-    sample.gt_sem_seg = PixelData(data=labels)
-    data = model.data_preprocessor(dict(
-        inputs=[torch.randint(0, 255, (3, 96, 128), dtype=torch.uint8)],
-        data_samples=[sample]), True)
+    inputs, samples = [], []
+    for h, w in [(96, 128), (80, 100)]:
+        labels = torch.zeros(1, h, w, dtype=torch.long)
+        labels[:, h // 2:] = 1
+        labels[:, :10] = ignore
+        sample = SegDataSample(metainfo=dict(img_shape=(h, w),
+                                             ori_shape=(h, w)))
+        sample.gt_sem_seg = PixelData(data=labels)
+        samples.append(sample)
+        inputs.append(torch.randint(0, 255, (3, h, w), dtype=torch.uint8))
+    data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples),
+                                   True)
     inputs, samples = data['inputs'], data['data_samples']
     model.eval()  # the same BN statistics in both computations
     with torch.no_grad():
@@ -490,17 +500,31 @@ def test_footprint_loss_is_the_original_frame_average(strength):
         model.footprint_loss = False
         plain = model.loss(inputs, samples)['decode.loss_ce']
         logits = model.decode_head.forward(model.extract_feat(inputs))
-    target = samples[0].gt_sem_seg.data
+    target = torch.cat([s.gt_sem_seg.data for s in samples])  # (B, H', W')
+    assert target.shape[-1] % 8 == 0
+    area = torch.zeros(target.shape, dtype=torch.float64)
+    for b, sample in enumerate(samples):
+        one = footprints(sample.zoom_warp)[0]
+        area[b, :one.shape[0], :one.shape[1]] = one
     logits = resize(logits, size=target.shape[-2:], mode='bilinear',
                     align_corners=model.align_corners)
     ce = F.cross_entropy(logits, target, ignore_index=ignore,
-                         reduction='none')
+                         reduction='none').double()
+    valid = target != ignore
     loss_cfg = cfg.model.decode_head.loss_decode
-    assert loss_cfg.avg_non_ignore  # averaged over the labelled pixels
     want = loss_cfg.get('loss_weight', 1.0) * (
-        ce * footprint_map(samples)).sum() / (target != ignore).sum()
-    torch.testing.assert_close(weighted, want, rtol=1e-5, atol=1e-6)
+        (ce * area)[valid].sum() / area[valid].sum())
+    torch.testing.assert_close(weighted.double(), want, rtol=1e-5, atol=1e-6)
     if strength == 0:
         torch.testing.assert_close(weighted, plain, rtol=1e-6, atol=1e-7)
     else:
-        assert not torch.allclose(weighted, plain, rtol=1e-3)
+        assert not torch.allclose(weighted, plain, rtol=1e-2)
+    assert model.decode_head.sampler is None  # put back after the loss
+
+
+def test_footprint_loss_is_refused_for_detection():
+    from mmengine.registry import MODELS
+    cfg = benchmark_config('bccd_refinedet_lite0_zoom.py')
+    cfg.model.footprint_loss = True
+    with pytest.raises(ValueError, match='segmentation loss'):
+        MODELS.build(cfg.model)

@@ -26,7 +26,13 @@ class ZoomSingleStageDetector(SingleStageDetector):
     unwarped (``DownsizeMixin.check_unwarped``).
     """
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, footprint_loss: bool = False,
+                 **kwargs) -> None:
+        if footprint_loss:
+            raise ValueError(
+                'footprint_loss weights a segmentation loss per pixel '
+                '(ZoomEncoderDecoder); detection has no such option: drop '
+                'it, or choose a variant without it (not LearnedZoom-lr10-fp)')
         super().__init__(*args, **kwargs)
         self.data_preprocessor.unwarps_predictions = True
 

@@ -28,7 +28,8 @@ class ZoomEncoderDecoder(EncoderDecoder):
     Args:
         footprint_loss: weight each warped pixel's training loss by the
             area it covers in the original frame (``warp.footprints``), so
-            that the loss is the original frame's average; without it the
+            that the loss is the original frame's average over its labelled
+            pixels (nearest-sampled labels); without it the
             loss averages over warped pixels, and a warp that enlarges easy
             regions lowers it without helping the metric. Not with a pixel
             sampler (OHEM) in the heads.
@@ -48,7 +49,7 @@ class ZoomEncoderDecoder(EncoderDecoder):
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[SegDataSample]) -> dict:
-        if not self.footprint_loss or not data_samples or \
+        if not getattr(self, 'footprint_loss', False) or not data_samples or \
                 'zoom_warp' not in data_samples[0].metainfo:
             return super().loss(inputs, data_samples)
         with _fixed_weights(self._heads(), footprint_map(data_samples)):
@@ -87,30 +88,40 @@ def footprint_map(samples: List[SegDataSample]) -> torch.Tensor:
 
 
 class _Weights:
-    """A decode head's pixel 'sampler' that hands back fixed weights."""
+    """A decode head's pixel 'sampler' that hands back fixed weights,
+    scaled so that they sum to the number of labelled pixels: mmseg divides
+    the weighted sum by that count (``avg_non_ignore``), which then gives
+    the footprint-weighted average, sum(w l) / sum(w), over the labelled
+    pixels."""
 
-    def __init__(self, weights: torch.Tensor) -> None:
-        self.weights = weights
+    def __init__(self, weights: torch.Tensor, ignore_index: int) -> None:
+        self.weights, self.ignore_index = weights, ignore_index
 
     def sample(self, seg_logits: torch.Tensor,
                seg_label: torch.Tensor) -> torch.Tensor:
+        """(B, K, H, W) logits, (B, 1, H, W) labels -> (B, H, W) weights."""
         expected = (seg_label.shape[0], *seg_label.shape[2:])
         if tuple(self.weights.shape) != expected:
             raise RuntimeError(f'footprint weights {tuple(self.weights.shape)}'
                                f' do not match the labels {expected}')
-        return self.weights
+        valid = (seg_label[:, 0] != self.ignore_index).to(self.weights.dtype)
+        total = (self.weights * valid).sum()
+        if total <= 0:
+            return self.weights
+        return self.weights * (valid.sum() / total)
 
 
 @contextlib.contextmanager
 def _fixed_weights(heads: list, weights: torch.Tensor) -> Iterator[None]:
     """Give each head these pixel weights for one loss computation."""
+    before = [head.sampler for head in heads]
     for head in heads:
-        head.sampler = _Weights(weights)
+        head.sampler = _Weights(weights, head.ignore_index)
     try:
         yield
     finally:
-        for head in heads:
-            head.sampler = None
+        for head, sampler in zip(heads, before):
+            head.sampler = sampler
 
 
 def unwarp_logits(logits: torch.Tensor,
