@@ -5,7 +5,8 @@ registries on import::
 
 The resizers and the ``EfficientNetLite`` backbone (scope ``mmresize``),
 ``DownsizeDetDataPreprocessor``,
-``RefineDetHead``, Light-Head R-CNN's modules, ``BCCDDataset``,
+``RefineDetHead``, ``NormalizedSSDNeck``, Light-Head R-CNN's modules,
+``BCCDDataset``,
 ``CamVidDetDataset``, ``DropInvalidBoxes``,
 ``PerClassVOCMetric`` and the training machinery of ``mmresize.engine``.
 """
@@ -22,11 +23,13 @@ from mmresize.models.lighthead import (
     LightHeadRCNN,
     PSRoIExtractor,
 )
+from mmresize.models.normalized_ssd_neck import NormalizedSSDNeck
 from mmresize.models.refinedet_head import RefineDetHead
 from mmresize.models.zoom_detector import ZoomSingleStageDetector
 from mmresize.preprocessors.det_preprocessor import DownsizeDetDataPreprocessor
 
 __all__ = [
+    'NormalizedSSDNeck',
     'ZoomSingleStageDetector',
     'EfficientNetLite', 'BCCDDataset', 'CamVidDetDataset',
     'DownsizeDetDataPreprocessor',
