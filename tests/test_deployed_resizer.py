@@ -98,3 +98,20 @@ def test_deployed_form_in_onnx_runtime(tmp_path):
     meta = {p.key: p.value for p in onnx.load(path).metadata_props}
     assert meta['mmresize.resizer'] == 'DownsizeNet'
     assert meta['mmresize.resizer_graph'] == 'DeployedDownsizeNet'
+
+
+def test_deployed_form_follows_to_dtype():
+    """Built in float32 and moved to float64 with ``.to``, it computes in
+    float64 (rounding of the float32 copy aside: the weights were float64)."""
+    resizer = trained_like(2, 'bicubic', 'softmax', 'near_bilinear')
+    in_hw, out_hw = (37, 53), (11, 16)
+    deployed = DeployedDownsizeNet(resizer, in_hw, out_hw).to(torch.float64)
+    assert deployed.dtype == torch.float64
+    x = torch.randn(2, 3, *in_hw, dtype=torch.float64)
+    with torch.no_grad():
+        ours = deployed(x, out_hw)
+        ref = resizer(x, out_hw)
+    assert ours.dtype == torch.float64
+    # float32 weights, float64 arithmetic: ~1e-7 from the module, far
+    # below float32 arithmetic's error on these values
+    torch.testing.assert_close(ours, ref, rtol=0, atol=1e-5)

@@ -71,17 +71,17 @@ class DeployedDownsizeNet(nn.Module):
             raise TypeError(f'DeployedDownsizeNet deploys a DownsizeNet, got '
                             f'{type(resizer).__name__}')
         self.in_hw, self.out_hw = tuple(in_hw), tuple(out_hw)
-        self.coef_act, self.dtype = resizer.coef_act, dtype
+        self.coef_act = resizer.coef_act
         self.head = nn.ModuleList(
             _copy(conv, dtype) for conv in resizer.convs[:-2])
         # the last two layers, strided along the rows (step 2, 3)
         self.conv_a = _row_strided(resizer.convs[-2], dtype)
         self.conv_b = _row_strided(resizer.convs[-1], dtype)
         with torch.no_grad():
-            self._constants(resizer)
+            self._constants(resizer, dtype)
         self.to(resizer.coef_conv.weight.device)  # the constants too
 
-    def _constants(self, resizer: DownsizeNet) -> None:
+    def _constants(self, resizer: DownsizeNet, dtype: torch.dtype) -> None:
         """Row and column indices, the row mask, the coefficient weights and
         the logits' constant part, for these sizes."""
         height, h = self.in_hw[0], self.out_hw[0]
@@ -93,24 +93,29 @@ class DeployedDownsizeNet(nn.Module):
         self.register_buffer('tap_rows', (taps + 2).reshape(-1), False)
         inside = ((rows >= 0) & (rows < height)).reshape(1, 1, 3 * h, 1)
         self.register_buffer(
-            'row_mask', None if bool(inside.all()) else inside.to(self.dtype),
+            'row_mask', None if bool(inside.all()) else inside.to(dtype),
             False)
         self.register_buffer('anchor_x', geo.anchor_x.clone(), False)
         feat = resizer.convs[-1].out_channels
         weight = resizer.coef_conv.weight.detach().double().flatten(1)
         self.register_buffer('weight_z',
-                             weight[:, :feat].t().to(self.dtype).clone(),
+                             weight[:, :feat].t().to(dtype).clone(),
                              False)  # (F, K)
         with torch.no_grad():  # (K, h, w) -> (h, w, K)
             const = resizer.logit_offset(geo).double().permute(1, 2, 0)
         self.register_buffer('logits_const',
-                             const.to(self.dtype).contiguous(), False)
+                             const.to(dtype).contiguous(), False)
         self.grid_t = (geo.index_y.shape[1], geo.index_x.shape[1])
         # copies: the geometry's tensors are shared through its cache
         self.register_buffer('index_y', geo.index_y.reshape(-1).clone(),
                              False)
         self.register_buffer('index_x', geo.index_x.reshape(-1).clone(),
                              False)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """What it computes in: its weights' dtype (follows ``.to()``)."""
+        return self.conv_b.weight.dtype
 
     def forward(self, x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
         """(B, C, H, W) -> (B, C, h, w); ``size`` must be ``out_hw``."""
