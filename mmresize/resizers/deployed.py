@@ -22,11 +22,8 @@ runs, and the anchors' columns once, at 16 values a pixel:
 4. the 1x1 coefficient conv over [features, r] as a matrix product with a
    constant of the sizes added (r's share, the bias, the near-bilinear
    start's prior logits); the activation over the K neighbours;
-5. the convex combination: the neighbours' rows, then their columns with
-   the columns outermost (one contiguous block each), weighted and summed
-   in that layout, where the product broadcasts over the channels (with
-   the channels last, ONNX Runtime broadcast over 3 values at a time and
-   took 13% of the resizer): (B, C, h, w).
+5. the convex combination: the neighbours' rows, then their columns (3
+   values a pixel), weighted and summed: (B, C, h, w).
 
 With more than 2 convs, the ones before run densely first, as in the
 module. It computes the module's function (``tests/test_deployed_resizer.py``
@@ -149,22 +146,15 @@ class DeployedDownsizeNet(nn.Module):
     def _combine(self, image: torch.Tensor,
                  coef: torch.Tensor) -> torch.Tensor:
         """Convex combination of the K neighbours: (B, C, H, W) image and
-        (B, h, w, K) coefficients -> (B, C, h, w).
-
-        The neighbours' rows are gathered whole; their columns are gathered
-        with the columns outermost, (w Tx, B, C, h Ty), so that each one is
-        a contiguous block (a gather along the last axis moves single
-        elements). The product broadcasts over C in that layout and the sum
-        runs over (Tx, Ty).
-        """
+        (B, h, w, K) coefficients -> (B, C, h, w)."""
         batch, channels = image.shape[:2]
         (h, w), (ty, tx) = self.out_hw, self.grid_t
-        rows = image.index_select(2, self.index_y)  # (B, C, h Ty, W)
-        neigh = rows.permute(3, 0, 1, 2).index_select(0, self.index_x)
-        neigh = neigh.reshape(w, tx, batch, channels, h, ty)
-        coef = coef.reshape(batch, h, w, ty, tx).permute(2, 4, 0, 1, 3)
-        out = (neigh * coef.unsqueeze(3)).sum(dim=(1, 5))  # (w, B, C, h)
-        return out.permute(1, 2, 3, 0)
+        neigh = image.index_select(2, self.index_y).permute(0, 2, 3, 1)
+        neigh = neigh.index_select(2, self.index_x)  # (B, h Ty, w Tx, C)
+        neigh = neigh.reshape(batch, h, ty, w, tx, channels)
+        coef = coef.reshape(batch, h, w, ty, tx).permute(0, 1, 3, 2, 4)
+        out = (neigh * coef.unsqueeze(-1)).sum(dim=(2, 4))  # (B, h, w, C)
+        return out.permute(0, 3, 1, 2)
 
 
 def _copy(conv: nn.Conv2d, dtype: torch.dtype) -> nn.Conv2d:
