@@ -57,18 +57,12 @@ class NormalizedSSDNeck(SSDNeck):
                     f'l2_norm_scales[{level}] must be positive or None, '
                     f'got {scale!r}')
             norm = L2Norm(in_channels[level], float(scale))
-            # L2Norm's weight is uninitialised memory until init_weights:
-            # start it at its scale at construction already
+            # mmdet's L2Norm weight is uninitialised memory (SSDNeck sets
+            # it through its init_cfg); start it at its scale here, which
+            # no init_cfg of the neck (convs and BNs) touches
             with torch.no_grad():
                 norm.weight.fill_(float(scale))
             self.l2_norms[str(level)] = norm
-
-    def init_weights(self) -> None:
-        """SSDNeck's initialisation, then every L2Norm at its scale."""
-        super().init_weights()
-        with torch.no_grad():
-            for norm in self.l2_norms.values():
-                norm.weight.fill_(norm.scale)
 
     def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, ...]:
         """Normalise the chosen levels, then SSDNeck's extra levels."""
