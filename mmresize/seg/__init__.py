@@ -5,13 +5,14 @@ mmseg's registries on import::
 
 The resizers and the ``EfficientNetLite`` backbone (scope ``mmresize``),
 ``DownsizeSegDataPreProcessor``,
-``CamVidDataset``, ``PerClassIoUMetric``, SPNet's ``SPHead`` and the
+``CamVidDataset``, ``PerClassIoUMetric``, ``TrimapIoUMetric``, SPNet's ``SPHead`` and the
 training machinery of ``mmresize.engine``.
 """
 import mmresize.engine  # noqa: F401  hooks, optimizer constructors, AMP
 import mmresize.resizers  # noqa: F401  the resizers
 from mmresize.datasets.camvid import CamVidDataset
 from mmresize.evaluation.seg_metrics import PerClassIoUMetric
+from mmresize.evaluation.trimap import TrimapIoUMetric
 from mmresize.models.efficientnet_lite import EfficientNetLite
 from mmresize.models.sp_head import SPHead
 from mmresize.models.zoom_segmentor import ZoomEncoderDecoder
@@ -20,5 +21,5 @@ from mmresize.preprocessors.seg_preprocessor import DownsizeSegDataPreProcessor
 __all__ = [
     'ZoomEncoderDecoder',
     'EfficientNetLite', 'CamVidDataset', 'DownsizeSegDataPreProcessor',
-    'PerClassIoUMetric', 'SPHead'
+    'PerClassIoUMetric', 'SPHead', 'TrimapIoUMetric'
 ]

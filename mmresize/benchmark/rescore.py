@@ -1,0 +1,131 @@
+"""Score a segmentation matrix's trained runs again, from their checkpoints,
+with the boundary-band mIoU (``mmresize.evaluation.trimap``) beside mIoU,
+and pair the variants against a baseline over seeds.
+
+A run folder (``matrix_dir/VARIANT/seedN``, ``mmresize.benchmark.matrix``)
+holds the config its runner dumped, ``iter_N.pth`` and ``result.json``. The
+checkpoint's ``state_dict`` holds the EMA weights (mmengine's ``EMAHook``
+swaps them in when it saves), the weights ``result.json``'s ``metrics``
+were measured with; the rescored mIoU is checked against that record, so a
+checkpoint that is not the one recorded is refused.
+"""
+import glob
+import json
+import os.path as osp
+from typing import Dict, List, Sequence
+
+from mmresize.benchmark.report import check_matrix, read_result
+from mmresize.evaluation.paired import paired_gain
+
+# the rescored mIoU may differ from the recorded one by rounding only
+RECORD_TOLERANCE = 0.011
+
+
+class RescoreError(ValueError):
+    """A run folder that cannot be rescored, or whose record disagrees."""
+
+
+def band_evaluators(bands: Sequence[int]) -> List[dict]:
+    """mIoU with per-class IoU, then one boundary-band mIoU per width
+    (keys ``band{d}/mIoU``, ``band{d}/IoU.<class>``)."""
+    return [dict(type='PerClassIoUMetric', iou_metrics=['mIoU'])] + [
+        dict(type='TrimapIoUMetric', band=int(d), iou_metrics=['mIoU'],
+             prefix=f'band{int(d)}') for d in bands
+    ]
+
+
+def run_files(run_dir: str) -> Dict[str, str]:
+    """The dumped config, the final checkpoint and the result of a run."""
+    result = osp.join(run_dir, 'result.json')
+    if not osp.isfile(result):
+        raise RescoreError(f'{run_dir} has no result.json: not a finished '
+                           'matrix run')
+    with open(result) as f:
+        iters = json.load(f)['iters']
+    checkpoint = osp.join(run_dir, f'iter_{iters}.pth')
+    configs = sorted(glob.glob(osp.join(run_dir, '*.py')))
+    if not osp.isfile(checkpoint) or len(configs) != 1:
+        raise RescoreError(
+            f'{run_dir} needs its final checkpoint iter_{iters}.pth and '
+            f'exactly one dumped config (*.py); found checkpoint: '
+            f'{osp.isfile(checkpoint)}, configs: {configs}')
+    return dict(result=result, checkpoint=checkpoint, config=configs[0])
+
+
+def rescore_run(run_dir: str, bands: Sequence[int],
+                work_dir: str) -> Dict[str, float]:
+    """Test a finished run's EMA weights with ``band_evaluators(bands)``.
+
+    Writes nothing in ``run_dir`` (the runner's logs go to ``work_dir``).
+    Raises ``RescoreError`` when the rescored mIoU is not the recorded
+    one.
+    """
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    import mmresize.evaluation.trimap  # noqa: F401  registers the metric
+    import mmresize.seg  # noqa: F401
+    from mmresize.resizers.checkpoint import trust_local_checkpoints
+    from mmresize.trust import trust_dir
+    files = run_files(run_dir)
+    with open(files['result']) as f:
+        recorded = json.load(f)['metrics']['mIoU']
+    cfg = Config.fromfile(files['config'])
+    # the checkpoint's state_dict is already the average: no EMAHook
+    cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
+                        if h.get('type') != 'EMAHook']
+    cfg.test_evaluator = band_evaluators(bands)
+    cfg.load_from, cfg.resume = files['checkpoint'], False
+    cfg.work_dir = work_dir
+    trust_local_checkpoints()
+    trust_dir(run_dir)
+    metrics = {k: float(v) for k, v in Runner.from_cfg(cfg).test().items()}
+    if abs(metrics['mIoU'] - recorded) > RECORD_TOLERANCE:
+        raise RescoreError(
+            f'{run_dir}: rescored mIoU {metrics["mIoU"]} but result.json '
+            f'records {recorded} for these weights; the checkpoint is not '
+            'the one that was measured')
+    return metrics
+
+
+def runs_of(matrix_dirs: Sequence[str]) -> Dict[str, Dict[int, str]]:
+    """variant -> seed -> run folder, over the finished runs of one or more
+    matrix folders. Their records must make one matrix (one task, factor
+    and schedule; each run pairable with its seed's baseline: the same code
+    and options), as ``tools/summarize_accuracy.py`` requires
+    (``MismatchedRuns`` otherwise)."""
+    runs: Dict[str, Dict[int, str]] = {}
+    records = []
+    for matrix in matrix_dirs:
+        for path in sorted(glob.glob(osp.join(matrix, '*', 'seed*',
+                                              'result.json'))):
+            record = read_result(path)
+            variant, seed = record['variant'], record['seed']
+            if seed in runs.get(variant, {}):
+                raise RescoreError(
+                    f'{variant} seed {seed} is in two matrix folders: '
+                    f'{runs[variant][seed]}, {osp.dirname(path)}')
+            runs.setdefault(variant, {})[seed] = osp.dirname(path)
+            records.append(record)
+    if not records:
+        raise RescoreError(f'no finished runs (VARIANT/seedN/result.json) '
+                           f'under {list(matrix_dirs)}')
+    check_matrix(records)
+    return runs
+
+
+def paired_table(scores: Dict[str, Dict[int, Dict[str, float]]],
+                 keys: Sequence[str], baseline: str) -> List[dict]:
+    """For every variant but ``baseline`` and every metric key: the paired
+    gain over the baseline on their common seeds (``paired_gain``)."""
+    if baseline not in scores:
+        raise RescoreError(f'no {baseline!r} runs to pair against; variants: '
+                           f'{sorted(scores)}')
+    rows = []
+    for variant in sorted(v for v in scores if v != baseline):
+        for key in keys:
+            gain = paired_gain(
+                {s: m[key] for s, m in scores[variant].items()},
+                {s: m[key] for s, m in scores[baseline].items()})
+            rows.append(dict(variant=variant, key=key, **gain))
+    return rows
