@@ -1,0 +1,91 @@
+"""mmresize.benchmark.rescore (tools/rescore_matrix.py): a finished run's
+checkpoint is rescored with the EMA weights its record was measured with,
+a record that disagrees is refused, and the paired table is the paired
+gains computed by hand."""
+import json
+import os.path as osp
+
+import pytest
+from mmengine.runner import Runner
+
+from mmresize.benchmark import measure, rescore
+from tests.data_factory import make_voc_segmentation
+from tests.tiny_runner import tiny_config
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+FCN = osp.join(ROOT, 'configs', 'fcn',
+               'fcn_r50-d8_voc12aug_512x512_0.3x_downsize.py')
+
+
+def _finished_run(tmp_path):
+    """A matrix run folder: 2 steps with EMAHook, its checkpoint, its
+    dumped config and a result.json with the EMA weights' metrics."""
+    run = tmp_path / 'matrix' / 'bilinear' / 'seed0'
+    cfg = tiny_config(FCN, str(make_voc_segmentation(tmp_path)), run,
+                      iters=2)
+    cfg.randomness = dict(seed=0, deterministic=True)
+    cfg.custom_hooks = [dict(type='EMAHook', momentum=0.5,
+                             update_buffers=True, priority=49)]
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    metrics = measure.evaluate(runner, ema=True)
+    raw = measure.evaluate(runner, ema=False)
+    record = dict(task='voc-tiny', variant='bilinear', naming=2, seed=0,
+                  factor=0.3, iters=2, code='x', cfg_options={},
+                  metrics=metrics, metrics_raw=raw)
+    (run / 'result.json').write_text(json.dumps(record))
+    return str(run), metrics, raw
+
+
+def test_rescored_run_is_its_ema_record_and_a_wrong_record_is_refused(
+        tmp_path):
+    run, metrics, raw = _finished_run(tmp_path)
+    # EMA and raw weights score apart: a rescore of the raw ones would fail
+    assert abs(metrics['mIoU'] - raw['mIoU']) > rescore.RECORD_TOLERANCE
+    scores = rescore.rescore_run(run, [1, 3], str(tmp_path / 'work'))
+    assert scores['mIoU'] == pytest.approx(metrics['mIoU'], abs=1e-6)
+    assert {'band1/mIoU', 'band3/mIoU', 'band1/aAcc'} <= set(scores)
+    # a record of other weights is refused
+    path = osp.join(run, 'result.json')
+    record = json.load(open(path))
+    record['metrics']['mIoU'] += 5
+    open(path, 'w').write(json.dumps(record))
+    with pytest.raises(rescore.RescoreError, match='not the one that was'):
+        rescore.rescore_run(run, [1], str(tmp_path / 'work2'))
+
+
+def test_run_folders_are_found_and_an_incomplete_one_is_refused(tmp_path):
+    matrix = tmp_path / 'm'
+    for variant, seed in (('bilinear', 0), ('bilinear', 1), ('area', 0)):
+        run = matrix / variant / f'seed{seed}'
+        run.mkdir(parents=True)
+        (run / 'result.json').write_text(json.dumps(dict(
+            task='t', variant=variant, seed=seed, factor=0.2, iters=5,
+            code='c', cfg_options={}, metrics=dict(mIoU=1.0))))
+    runs = rescore.runs_of([str(matrix)])
+    assert runs == {'bilinear': {0: str(matrix / 'bilinear' / 'seed0'),
+                                 1: str(matrix / 'bilinear' / 'seed1')},
+                    'area': {0: str(matrix / 'area' / 'seed0')}}
+    with pytest.raises(rescore.RescoreError, match='iter_5.pth'):
+        rescore.run_files(runs['area'][0])
+    with pytest.raises(rescore.RescoreError, match='in two matrix folders'):
+        rescore.runs_of([str(matrix), str(matrix)])
+
+
+def test_paired_table_by_hand():
+    scores = {
+        'bilinear': {0: {'mIoU': 40.0, 'b': 20.0}, 1: {'mIoU': 42.0,
+                                                       'b': 21.0}},
+        'area': {0: {'mIoU': 41.0, 'b': 23.0}, 1: {'mIoU': 42.0, 'b': 24.0},
+                 2: {'mIoU': 50.0, 'b': 30.0}},
+    }
+    rows = rescore.paired_table(scores, ['mIoU', 'b'], 'bilinear')
+    assert [(r['variant'], r['key'], r['seeds'], r['gains']) for r in rows] \
+        == [('area', 'mIoU', [0, 1], [1.0, 0.0]),
+            ('area', 'b', [0, 1], [3.0, 3.0])]
+    # gains 1 and 0: mean 0.5, sd sqrt(0.5), t(1) = 12.7062047
+    half = 12.7062047 * 0.5 ** 0.5 / 2 ** 0.5
+    assert rows[0]['interval']['low'] == pytest.approx(0.5 - half)
+    assert rows[0]['verdict'] == 'no difference'
+    with pytest.raises(rescore.RescoreError, match="no 'nearest' runs"):
+        rescore.paired_table(scores, ['mIoU'], 'nearest')
