@@ -174,3 +174,23 @@ def test_camvid_det_task_trains_and_tests_on_boxes_derived_from_camvid(
     per_class = {k: v for k, v in metrics.items() if 'AP.' in k}
     assert sorted(k.rsplit('.', 1)[1] for k in per_class) == sorted(
         ['Car', 'Pedestrian', 'Bicyclist', 'SignSymbol'])
+
+
+@pytest.mark.parametrize(
+    'task', [t for t, (_, data) in CONFIGS.items() if data == 'camvid'])
+def test_camvid_evaluators_ignore_void(task):
+    """mmseg's IoUMetric has its own ignore_index (255 by default): left
+    unset, the predictions on CamVid's void pixels (label 11) counted in
+    every class's union."""
+    import inspect
+
+    from mmresize.datasets.camvid import CamVidDataset
+    cfg = Config.fromfile(config_path(task))
+    void = cfg.test_dataloader.dataset.get(
+        'ignore_index',
+        inspect.signature(CamVidDataset).parameters['ignore_index'].default)
+    assert void == 11
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+        for metric in (evaluator if isinstance(evaluator, list)
+                       else [evaluator]):
+            assert metric.get('ignore_index', 255) == void, (task, metric)
