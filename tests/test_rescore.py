@@ -3,6 +3,7 @@ checkpoint is rescored with the EMA weights its record was measured with,
 a record that disagrees is refused, and the paired table is the paired
 gains computed by hand."""
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -40,18 +41,28 @@ def _finished_run(tmp_path):
 def test_rescored_run_is_its_ema_record_and_a_wrong_record_is_refused(
         tmp_path):
     run, metrics, raw = _finished_run(tmp_path)
+    before = sorted(os.listdir(run))
     # EMA and raw weights score apart: a rescore of the raw ones would fail
     assert abs(metrics['mIoU'] - raw['mIoU']) > rescore.RECORD_TOLERANCE
-    scores = rescore.rescore_run(run, [1, 3], str(tmp_path / 'work'))
+    scores = rescore.rescore_run(run, [1, 3], str(tmp_path / 'work'),
+                                 trust_checkpoint=True)
     assert scores['mIoU'] == pytest.approx(metrics['mIoU'], abs=1e-6)
-    assert {'band1/mIoU', 'band3/mIoU', 'band1/aAcc'} <= set(scores)
+    assert {'all/mIoU', 'band1/mIoU', 'band3/mIoU', 'band1/aAcc'} <= set(
+        scores)
+    # VOC's ignore index is 255, as the run's own evaluator's
+    assert scores['all/mIoU'] == scores['mIoU']
+    # nothing was written into the run's folder
+    assert sorted(os.listdir(run)) == before
     # a record of other weights is refused
     path = osp.join(run, 'result.json')
-    record = json.load(open(path))
+    with open(path) as f:
+        record = json.load(f)
     record['metrics']['mIoU'] += 5
-    open(path, 'w').write(json.dumps(record))
+    with open(path, 'w') as f:
+        json.dump(record, f)
     with pytest.raises(rescore.RescoreError, match='not the one that was'):
-        rescore.rescore_run(run, [1], str(tmp_path / 'work2'))
+        rescore.rescore_run(run, [1], str(tmp_path / 'work2'),
+                            trust_checkpoint=True)
 
 
 def test_run_folders_are_found_and_an_incomplete_one_is_refused(tmp_path):
@@ -70,6 +81,13 @@ def test_run_folders_are_found_and_an_incomplete_one_is_refused(tmp_path):
         rescore.run_files(runs['area'][0])
     with pytest.raises(rescore.RescoreError, match='in two matrix folders'):
         rescore.runs_of([str(matrix), str(matrix)])
+    det = tmp_path / 'det' / 'bilinear' / 'seed0'
+    det.mkdir(parents=True)
+    (det / 'result.json').write_text(json.dumps(dict(
+        task='bccd-lite0', variant='bilinear', seed=0, factor=0.3, iters=5,
+        code='c', cfg_options={}, metrics={'pascal_voc/mAP': 0.5})))
+    with pytest.raises(rescore.RescoreError, match='for segmentation'):
+        rescore.runs_of([str(tmp_path / 'det')])
 
 
 def test_paired_table_by_hand():
@@ -89,3 +107,9 @@ def test_paired_table_by_hand():
     assert rows[0]['verdict'] == 'no difference'
     with pytest.raises(rescore.RescoreError, match="no 'nearest' runs"):
         rescore.paired_table(scores, ['mIoU'], 'nearest')
+
+
+@pytest.mark.parametrize('bands', [[0], [2, 2], [1.5], []])
+def test_bad_band_widths_say_what_was_wrong(bands):
+    with pytest.raises(rescore.RescoreError, match='band widths'):
+        rescore.check_bands(bands)

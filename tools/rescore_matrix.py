@@ -2,46 +2,70 @@
 mIoU, from their checkpoints, and pair every variant with bilinear.
 
     python tools/rescore_matrix.py MATRIX_DIR [MATRIX_DIR ...] \\
-        --bands 2 5 10 --out rescore.json [--work-dir DIR]
+        --bands 2 5 10 --out rescore.json [--work-dir DIR] [--trust-checkpoint]
 
 MATRIX_DIR is a ``--work-dir`` matrix folder of ``tools/benchmark_accuracy.py``
 (``TASK_FACTORx_ITERSit``, runs with their checkpoints); several folders
 (seeds run in two sessions) are pooled when they make one matrix. Each
-run's EMA weights are tested once with mIoU and the band mIoU of each
-width (pixels within d of a ground-truth label change, in the original
-image: ``mmresize/evaluation/trimap.py``); the rescored mIoU must equal the
-recorded one. Writes every run's scores and the paired table to --out and
-prints the table. The code: ``mmresize.benchmark.rescore``.
+run's EMA weights are tested once with its own evaluator (which must
+reproduce the recorded mIoU), mIoU with the dataset's ignore index
+(``all/mIoU``) and the band mIoU of each width (pixels within d of a
+ground-truth label change, in the original image, ``band{d}/mIoU``:
+``mmresize/evaluation/trimap.py``). --out is written after every run (the
+scores so far) and at the end with the paired table, which is printed.
+The checkpoints are unpickled under ``mmresize.trust``'s rules, or
+because --trust-checkpoint says they are yours. The code:
+``mmresize.benchmark.rescore``.
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmresize.benchmark.report import MismatchedRuns  # noqa: E402
+from mmresize.benchmark.report import (  # noqa: E402
+    BASELINE,
+    MismatchedRuns,
+    gain_cell,
+)
 from mmresize.benchmark.rescore import (  # noqa: E402
     RescoreError,
+    check_bands,
     paired_table,
     rescore_run,
     runs_of,
 )
+from mmresize.trust import UntrustedCheckpointError  # noqa: E402
 
 
 def table(rows: list) -> str:
     """The paired rows as markdown."""
-    lines = ['| variant | metric | seeds | paired gain vs bilinear [95% CI] '
-             '| verdict |', '|---|---|---:|---|---|']
+    lines = [f'| variant | metric | seeds | paired gain vs {BASELINE} '
+             '[95% CI] | verdict |', '|---|---|---:|---|---|']
     for row in rows:
-        interval = row['interval']
-        gain = (f'{row["mean"]:+.2f} [{interval["low"]:+.2f}, '
-                f'{interval["high"]:+.2f}]' if interval else
-                (f'{row["mean"]:+.2f}' if row['mean'] is not None else '-'))
         lines.append(f'| {row["variant"]} | {row["key"]} | '
-                     f'{len(row["seeds"])} | {gain} | {row["verdict"]} |')
+                     f'{len(row["seeds"])} | {gain_cell(row) or "-"} | '
+                     f'{row["verdict"]} |')
     return '\n'.join(lines)
+
+
+def plain(value):
+    """JSON without NaN (a class absent from a band scores NaN): None."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def write(path: str, record: dict) -> None:
+    with open(path, 'w') as f:
+        json.dump(plain(record), f, indent=2)
 
 
 def main() -> None:
@@ -53,29 +77,33 @@ def main() -> None:
     parser.add_argument('--out', required=True, help='JSON file to write')
     parser.add_argument('--work-dir', default='work_dirs/rescore',
                         help="the test runners' logs")
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='the runs\' checkpoints are yours: unpickle '
+                        'them fully (mmresize.trust)')
     parser.add_argument('--force', action='store_true',
                         help='overwrite --out')
     args = parser.parse_args()
     if osp.exists(args.out) and not args.force:
         sys.exit(f'{args.out} exists; pass --force to overwrite it')
     try:
+        bands = check_bands(args.bands)
         runs = runs_of(args.matrix_dirs)
-        scores = {}
+        record = dict(bands=bands, runs=runs, scores={}, complete=False)
         for variant, seeds in runs.items():
             for seed, run in sorted(seeds.items()):
                 work = osp.join(args.work_dir, variant, f'seed{seed}')
                 os.makedirs(work, exist_ok=True)
                 print(f'{variant} seed {seed}: {run}', flush=True)
-                scores.setdefault(variant, {})[seed] = rescore_run(
-                    run, args.bands, work)
-        keys = ['mIoU'] + [f'band{d}/mIoU' for d in args.bands]
-        rows = paired_table(scores, keys, 'bilinear')
-    except (RescoreError, MismatchedRuns) as err:
+                record['scores'].setdefault(variant, {})[seed] = rescore_run(
+                    run, bands, work, args.trust_checkpoint)
+                write(args.out, record)
+        keys = ['mIoU', 'all/mIoU'] + [f'band{d}/mIoU' for d in bands]
+        record['paired'] = paired_table(record['scores'], keys, BASELINE)
+    except (RescoreError, MismatchedRuns, UntrustedCheckpointError) as err:
         sys.exit(str(err))
-    with open(args.out, 'w') as f:
-        json.dump(dict(bands=args.bands, runs=runs, scores=scores,
-                       paired=rows), f, indent=2)
-    print(table(rows))
+    record['complete'] = True
+    write(args.out, record)
+    print(table(record['paired']))
 
 
 if __name__ == '__main__':

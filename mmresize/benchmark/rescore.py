@@ -3,11 +3,20 @@ with the boundary-band mIoU (``mmresize.evaluation.trimap``) beside mIoU,
 and pair the variants against a baseline over seeds.
 
 A run folder (``matrix_dir/VARIANT/seedN``, ``mmresize.benchmark.matrix``)
-holds the config its runner dumped, ``iter_N.pth`` and ``result.json``. The
-checkpoint's ``state_dict`` holds the EMA weights (mmengine's ``EMAHook``
-swaps them in when it saves), the weights ``result.json``'s ``metrics``
-were measured with; the rescored mIoU is checked against that record, so a
-checkpoint that is not the one recorded is refused.
+holds the config its runner dumped (read as the run's config: an mmengine
+``.py`` config is Python, as every config is), ``iter_N.pth`` and
+``result.json``. The checkpoint's ``state_dict`` holds the EMA weights
+(mmengine's ``EMAHook`` swaps them in when it saves), the weights
+``result.json``'s ``metrics`` were measured with. Each run is tested once
+with
+
+- its own evaluator, as recorded (key ``mIoU``): it must reproduce the
+  record, else the checkpoint is refused;
+- mIoU with the dataset's ignore index (keys ``all/...``): runs made
+  before CamVid's evaluator ignored void (label 11) scored the predictions
+  on void pixels in every class's union;
+- the band mIoU of each width, with the dataset's ignore index (keys
+  ``band{d}/...``).
 """
 import glob
 import json
@@ -15,6 +24,7 @@ import os.path as osp
 from typing import Dict, List, Sequence
 
 from mmresize.benchmark.report import check_matrix, read_result
+from mmresize.catalogue import TASKS
 from mmresize.evaluation.paired import paired_gain
 
 # the rescored mIoU may differ from the recorded one by rounding only
@@ -25,12 +35,24 @@ class RescoreError(ValueError):
     """A run folder that cannot be rescored, or whose record disagrees."""
 
 
-def band_evaluators(bands: Sequence[int]) -> List[dict]:
-    """mIoU with per-class IoU, then one boundary-band mIoU per width
-    (keys ``band{d}/mIoU``, ``band{d}/IoU.<class>``)."""
-    return [dict(type='PerClassIoUMetric', iou_metrics=['mIoU'])] + [
-        dict(type='TrimapIoUMetric', band=int(d), iou_metrics=['mIoU'],
-             prefix=f'band{int(d)}') for d in bands
+def check_bands(bands: Sequence[int]) -> List[int]:
+    """Band widths as distinct integers >= 1, else ``RescoreError``."""
+    if not bands or any(not isinstance(d, int) or isinstance(d, bool)
+                        or d < 1 for d in bands):
+        raise RescoreError(f'band widths must be whole pixels >= 1, got '
+                           f'{list(bands)}')
+    if len(set(bands)) != len(bands):
+        raise RescoreError(f'band widths repeat: {list(bands)}')
+    return list(bands)
+
+
+def extra_evaluators(bands: Sequence[int], ignore_index: int) -> List[dict]:
+    """mIoU with per-class IoU ignoring ``ignore_index`` (prefix ``all``),
+    then one band mIoU per width (prefix ``band{d}``)."""
+    common = dict(iou_metrics=['mIoU'], ignore_index=ignore_index)
+    return [dict(type='PerClassIoUMetric', prefix='all', **common)] + [
+        dict(type='TrimapIoUMetric', band=d, prefix=f'band{d}', **common)
+        for d in check_bands(bands)
     ]
 
 
@@ -52,34 +74,45 @@ def run_files(run_dir: str) -> Dict[str, str]:
     return dict(result=result, checkpoint=checkpoint, config=configs[0])
 
 
-def rescore_run(run_dir: str, bands: Sequence[int],
-                work_dir: str) -> Dict[str, float]:
-    """Test a finished run's EMA weights with ``band_evaluators(bands)``.
+def _as_list(evaluator) -> list:
+    return list(evaluator) if isinstance(evaluator, (list, tuple)) \
+        else [evaluator]
 
-    Writes nothing in ``run_dir`` (the runner's logs go to ``work_dir``).
-    Raises ``RescoreError`` when the rescored mIoU is not the recorded
-    one.
+
+def rescore_run(run_dir: str, bands: Sequence[int], work_dir: str,
+                trust_checkpoint: bool = False) -> Dict[str, float]:
+    """Test a finished run's EMA weights with its own evaluator and
+    ``extra_evaluators(bands, the dataset's ignore index)``.
+
+    Writes only under ``work_dir``. ``trust_checkpoint``: the user vouches
+    for the run's checkpoint (``mmresize.trust.trust_file``); otherwise
+    ``mmresize.trust``'s rules decide whether it may be unpickled. Raises
+    ``RescoreError`` when the rescored mIoU is not the recorded one.
     """
     from mmengine.config import Config
-    from mmengine.runner import Runner
+    from mmengine.registry import DATASETS, init_default_scope
 
     import mmresize.evaluation.trimap  # noqa: F401  registers the metric
     import mmresize.seg  # noqa: F401
-    from mmresize.resizers.checkpoint import trust_local_checkpoints
-    from mmresize.trust import trust_dir
+    from mmresize.cli import build_runner
+    from mmresize.trust import trust_file
     files = run_files(run_dir)
     with open(files['result']) as f:
         recorded = json.load(f)['metrics']['mIoU']
     cfg = Config.fromfile(files['config'])
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    void = DATASETS.build(cfg.test_dataloader.dataset).ignore_index
     # the checkpoint's state_dict is already the average: no EMAHook
     cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
                         if h.get('type') != 'EMAHook']
-    cfg.test_evaluator = band_evaluators(bands)
+    cfg.test_evaluator = _as_list(cfg.test_evaluator) + extra_evaluators(
+        bands, void)
     cfg.load_from, cfg.resume = files['checkpoint'], False
     cfg.work_dir = work_dir
-    trust_local_checkpoints()
-    trust_dir(run_dir)
-    metrics = {k: float(v) for k, v in Runner.from_cfg(cfg).test().items()}
+    if trust_checkpoint:
+        trust_file(files['checkpoint'])
+    runner = build_runner(cfg, train=False)
+    metrics = {k: float(v) for k, v in runner.test().items()}
     if abs(metrics['mIoU'] - recorded) > RECORD_TOLERANCE:
         raise RescoreError(
             f'{run_dir}: rescored mIoU {metrics["mIoU"]} but result.json '
@@ -90,10 +123,11 @@ def rescore_run(run_dir: str, bands: Sequence[int],
 
 def runs_of(matrix_dirs: Sequence[str]) -> Dict[str, Dict[int, str]]:
     """variant -> seed -> run folder, over the finished runs of one or more
-    matrix folders. Their records must make one matrix (one task, factor
-    and schedule; each run pairable with its seed's baseline: the same code
-    and options), as ``tools/summarize_accuracy.py`` requires
-    (``MismatchedRuns`` otherwise)."""
+    matrix folders of a segmentation task. Their records must make one
+    matrix (one task, factor and schedule; each run pairable with its
+    seed's baseline: the same code and options), as
+    ``tools/summarize_accuracy.py`` requires (``MismatchedRuns``
+    otherwise)."""
     runs: Dict[str, Dict[int, str]] = {}
     records = []
     for matrix in matrix_dirs:
@@ -111,6 +145,10 @@ def runs_of(matrix_dirs: Sequence[str]) -> Dict[str, Dict[int, str]]:
         raise RescoreError(f'no finished runs (VARIANT/seedN/result.json) '
                            f'under {list(matrix_dirs)}')
     check_matrix(records)
+    task = records[0]['task']
+    if task in TASKS and TASKS[task]['metric'] != 'mIoU':
+        raise RescoreError(f'{task} is scored by {TASKS[task]["metric"]}: '
+                           'the band mIoU is for segmentation tasks')
     return runs
 
 

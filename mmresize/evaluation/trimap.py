@@ -7,7 +7,10 @@ while the interior of large regions (most of CamVid's pixels) is right for
 any interpolation. Here a pixel is in the band of width ``d`` when the
 (2d+1) x (2d+1) square around it holds two different (non-ignored) labels;
 the band's pixels are then scored with mmseg's ``IoUMetric`` (plus the
-per-class entries), the others ignored.
+per-class entries), the others ignored. An ignored label never makes a
+boundary: on CamVid (void = 11, given as ``ignore_index``) only changes
+between real classes do; on VOC-style labels, whose objects are outlined
+by a strip of ignored pixels, a narrow band is almost empty.
 """
 import torch
 import torch.nn.functional as F
@@ -55,13 +58,15 @@ class TrimapIoUMetric(PerClassIoUMetric):
 
     def __init__(self, band: int, **kwargs) -> None:
         super().__init__(**kwargs)
-        if band < 1:
-            raise ValueError(f'band must be at least 1 pixel, got {band}')
+        if not isinstance(band, int) or isinstance(band, bool) or band < 1:
+            raise ValueError(f'band must be a whole number of pixels >= 1, '
+                             f'got {band!r}')
         self.band = band
 
     def process(self, data_batch: dict, data_samples: list) -> None:
-        """Score each sample with its ground truth outside the band set to
-        ``ignore_index``."""
+        """Score each sample (``pred_sem_seg`` and ``gt_sem_seg`` label
+        maps of shape (1, H, W)) with its ground truth outside the band set
+        to ``ignore_index``."""
         banded = []
         for sample in data_samples:
             gt = sample['gt_sem_seg']['data']

@@ -5,8 +5,8 @@ mmseg's registries on import::
 
 The resizers and the ``EfficientNetLite`` backbone (scope ``mmresize``),
 ``DownsizeSegDataPreProcessor``,
-``CamVidDataset``, ``PerClassIoUMetric``, ``TrimapIoUMetric``, SPNet's ``SPHead`` and the
-training machinery of ``mmresize.engine``.
+``CamVidDataset``, ``PerClassIoUMetric``, ``TrimapIoUMetric``, SPNet's
+``SPHead`` and the training machinery of ``mmresize.engine``.
 """
 import mmresize.engine  # noqa: F401  hooks, optimizer constructors, AMP
 import mmresize.resizers  # noqa: F401  the resizers
