@@ -112,6 +112,6 @@ def test_deployed_form_follows_to_dtype():
         ours = deployed(x, out_hw)
         ref = resizer(x, out_hw)
     assert ours.dtype == torch.float64
-    # float32 weights, float64 arithmetic: ~1e-7 from the module, far
-    # below float32 arithmetic's error on these values
+    # the old attribute kept float32 and failed on the float64 weights;
+    # the tolerance only allows for the float32 copy of the weights
     torch.testing.assert_close(ours, ref, rtol=0, atol=1e-5)

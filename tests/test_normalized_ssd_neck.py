@@ -38,8 +38,16 @@ def test_levels_normalised_where_asked_and_extra_levels_as_ssdneck():
     torch.testing.assert_close(outs[1],
                                _hand_l2norm(inputs[1], torch.full((12, ), 8.)))
     torch.testing.assert_close(outs[2], inputs[2])
-    # the extra level is built from the (unnormalised) last input level
+    # the extra level is built from the last level as output (here left
+    # unnormalised)
     torch.testing.assert_close(outs[3], reference(inputs)[3])
+    # with the last level normalised, from its normalised map
+    last = NormalizedSSDNeck(l2_norm_scales=(None, None, 5), **NECK)
+    last.load_state_dict(dict(neck.state_dict(), **{
+        'l2_norms.2.weight': torch.full((16, ), 5.)}), strict=False)
+    last.eval()
+    normalised = inputs[:2] + [_hand_l2norm(inputs[2], torch.full((16, ), 5.))]
+    torch.testing.assert_close(last(inputs)[3], reference(normalised)[3])
     # and the level-0 case equals mmdet's own L2Norm on its first level
     first_only = NormalizedSSDNeck(l2_norm_scales=(20, None, None), **NECK)
     mmdet_neck = SSDNeck(l2_norm_scale=20, **NECK)

@@ -5,8 +5,8 @@ Liu et al., ECCV 2016, section 3.1 of ParseNet, Liu, Rabinovich and Berg,
 2015). RefineDet (Zhang et al., CVPR 2018, section 4.1) normalises two
 levels of its pretrained VGG, conv4_3 and conv5_3 (scales 10 and 8), since
 their feature scales differ from the layers the heads were designed for.
-An ImageNet EfficientNet-Lite0 has the same problem on BCCD at both its
-stride-8 and stride-16 levels (docs/benchmarks.md, BCCD pilot).
+An ImageNet EfficientNet-Lite0 has the same problem on BCCD at each of its
+levels (docs/benchmarks.md, BCCD pilot).
 """
 from typing import Optional, Sequence, Tuple
 
@@ -30,7 +30,9 @@ class NormalizedSSDNeck(SSDNeck):
         **kwargs: ``SSDNeck``'s arguments, except ``l2_norm_scale``.
 
     Input: the backbone's levels ``(B, in_channels[i], H_i, W_i)``; output:
-    the same levels, normalised where asked, then the extra levels.
+    the same levels, normalised where asked, then the extra levels, built
+    (as in ``SSDNeck``) from the last level as output, so from its
+    normalised map where that level is normalised.
     """
 
     def __init__(self, l2_norm_scales: Sequence[Optional[float]],
