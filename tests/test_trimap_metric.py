@@ -31,6 +31,12 @@ def test_band_by_hand():
     assert torch.equal(band, expected)
     expected[:, 2:6] = True
     assert torch.equal(boundary_band(label, 2), expected)
+    # an ignored pixel on the edge is never in the band
+    label[0, 3] = 255
+    expected = torch.zeros(6, 8, dtype=torch.bool)
+    expected[:, 3:5] = True
+    expected[0, 3] = False
+    assert torch.equal(boundary_band(label, 1), expected)
     # one odd pixel: its square (and only that) is in the band
     label = torch.zeros(7, 7, dtype=torch.long)
     label[3, 3] = 2
