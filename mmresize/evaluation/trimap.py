@@ -72,8 +72,7 @@ class TrimapIoUMetric(PerClassIoUMetric):
             gt = sample['gt_sem_seg']['data']
             label = gt.squeeze(0)
             inside = boundary_band(label, self.band, self.ignore_index)
-            masked = torch.where(inside, label,
-                                 torch.full_like(label, self.ignore_index))
+            masked = label.masked_fill(~inside, self.ignore_index)
             banded.append(dict(sample,
                                gt_sem_seg=dict(data=masked.view_as(gt))))
         super().process(data_batch, banded)
