@@ -27,6 +27,7 @@ from mmresize.resizers.checkpoint import (
     checksum,
     differences,
     full_args,
+    read_resizer_checkpoint,
     read_task_checkpoint,
     refuse_gated,
     shape_differences,
@@ -57,6 +58,53 @@ def resizer_state_dict(state: Dict[str, torch.Tensor]
     """The resizer's weights (copies) from a whole model's state dict."""
     return {k[len(PREFIX):]: v.clone()
             for k, v in state.items() if k.startswith(PREFIX)}
+
+
+def trained_resizer_state(checkpoint: str, trusted: bool = False
+                          ) -> Dict[str, torch.Tensor]:
+    """The resizer weights held by ``checkpoint``.
+
+    Args:
+        checkpoint: a resizer checkpoint from tools/transfer_resizer.py or a
+            plain resizer state dict (read weights-only), or a task
+            checkpoint from tools/train.py (read under the trust policy,
+            ``load_local``; its ``state_dict``: the EMA weights when EMAHook
+            ran).
+        trusted: unpickle a task checkpoint fully wherever it lies.
+    """
+    try:
+        read = read_resizer_checkpoint(checkpoint)
+    except ResizerCheckpointError:  # holds objects: a task checkpoint
+        read = read_task_checkpoint(checkpoint, trusted)
+    state = read.get('state_dict', read)
+    meta = read.get('meta')
+    is_task = (isinstance(meta, dict) and 'cfg' in meta) or any(
+        k.startswith('data_preprocessor.') for k in state)
+    # a task's resizer may be a fixed interpolation: no weights at all
+    return resizer_state_dict(state) if is_task else state
+
+
+def standalone_preprocessor(pre_cfg: dict, checkpoint: str,
+                            trusted: bool = False):
+    """A config's data preprocessor built outside its model, with the
+    trained resizer of ``checkpoint`` (``trained_resizer_state``), in eval
+    mode: for looking at what the resizer makes of an image.
+
+    Only the resizer's output is looked at, nothing is scored, so a warping
+    resizer needs no unwarping model here (``DownsizeMixin.check_unwarped``).
+    The resizer's ``init_cfg`` and ``frozen`` are dropped: its weights come
+    from ``checkpoint``, loaded strictly. The caller has set the config's
+    default scope.
+    """
+    from mmengine.registry import MODELS
+    pre_cfg = dict(pre_cfg)
+    pre_cfg['resizer'] = {k: v for k, v in pre_cfg['resizer'].items()
+                          if k not in ('init_cfg', 'frozen')}
+    pre = MODELS.build(pre_cfg).eval()
+    pre.unwarps_predictions = True
+    pre.resizer.load_state_dict(trained_resizer_state(checkpoint, trusted),
+                                strict=True)
+    return pre
 
 
 def extract(path: str, ema: bool = False, trusted: bool = False) -> dict:

@@ -259,3 +259,75 @@ def test_loading_checks_type_args_and_checksum(det_checkpoint, tmp_path):
     right = DownsizeNet(init='random', init_cfg=pretrained)
     with pytest.raises(ResizerCheckpointError, match='checksum'):
         right.init_weights()
+
+
+def standalone(config, checkpoint):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmresize.transfer import standalone_preprocessor
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.default_scope)
+    return standalone_preprocessor(cfg.model.data_preprocessor, checkpoint)
+
+
+def test_standalone_preprocessor_reads_task_and_resizer_checkpoints(
+        det_checkpoint, tmp_path):
+    """The trained weights, from the task checkpoint and from the resizer
+    checkpoint extracted from it, against the training run's own."""
+    path, trained = det_checkpoint
+    resizer_file = str(tmp_path / 'resizer.pth')
+    torch.save(extract(path), resizer_file)
+    for source in (path, resizer_file):
+        pre = standalone(DET_SOURCE, source)
+        assert not pre.training
+        got = pre.resizer.state_dict()
+        assert set(got) == set(trained)
+        for key, value in trained.items():
+            assert torch.equal(got[key], value), (source, key)
+
+
+def test_standalone_preprocessor_of_a_fixed_resizer(tmp_path):
+    """A task checkpoint whose resizer is an interpolation holds no resizer
+    weights; the model's other weights are not loaded into the resizer."""
+    path = str(tmp_path / 'bilinear_task.pth')
+    torch.save(dict(meta=dict(cfg='model = dict()'),
+                    state_dict={'backbone.conv1.weight': torch.ones(2, 3)}),
+               path)
+    pre = standalone(BILINEAR_DET, path)
+    x = torch.rand(1, 3, 20, 30)
+    assert torch.equal(pre.resizer(x, (10, 15)),
+                       torch.nn.functional.interpolate(
+                           x, (10, 15), mode='bilinear', align_corners=False))
+
+
+def test_standalone_preprocessor_accepts_a_warp(tmp_path):
+    """Outside a model nothing is scored: a LearnedZoom batch is allowed
+    (a plain preprocessor of a model that does not unwarp refuses it)."""
+    from mmresize.resizers import LearnedZoom
+    from mmresize.seg import DownsizeSegDataPreProcessor
+    torch.manual_seed(0)
+    zoom = LearnedZoom()
+    with torch.no_grad():
+        for p in zoom.parameters():
+            p.add_(3.0 * torch.randn_like(p))
+    path = str(tmp_path / 'zoom.pth')
+    torch.save(zoom.state_dict(), path)
+    pre_cfg = dict(type='DownsizeSegDataPreProcessor',
+                   resizer=dict(type='mmresize.LearnedZoom', frozen=True),
+                   target_scale=0.5, mean=[0., 0., 0.], std=[1., 1., 1.])
+    from mmengine.registry import init_default_scope
+
+    import mmresize.seg  # noqa: F401
+    from mmresize.transfer import standalone_preprocessor
+    init_default_scope('mmseg')
+    pre = standalone_preprocessor(pre_cfg, path)
+    batch = dict(inputs=[torch.rand(3, 40, 60) * 255])
+    out = pre(batch, False)['inputs']
+    assert out.shape == (1, 3, 20, 30)
+    assert pre.last_warp() is not None
+    plain = DownsizeSegDataPreProcessor(
+        resizer=zoom, target_scale=0.5, mean=[0., 0., 0.],
+        std=[1., 1., 1.]).eval()
+    with pytest.raises(RuntimeError, match='does not unwarp'):
+        plain(batch, False)

@@ -17,11 +17,7 @@ import sys
 import cv2
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmresize.resizers.checkpoint import (  # noqa: E402
-    ResizerCheckpointError,
-    load_local,
-    load_plain,
-)
+from mmresize.transfer import standalone_preprocessor  # noqa: E402
 from mmresize.visualization import (  # noqa: E402
     resizer_input,
     resizer_panels,
@@ -35,28 +31,11 @@ def load_preprocessor(config: str, checkpoint: str):
     """The config's data preprocessor with the checkpoint's resizer weights
     (a task checkpoint or a resizer checkpoint); also returns the config."""
     from mmengine.config import Config
-    from mmengine.registry import MODELS, init_default_scope
-
-    from mmresize.transfer import PREFIX
+    from mmengine.registry import init_default_scope
     cfg = Config.fromfile(config)
     init_default_scope(cfg.default_scope)
-    pre_cfg = cfg.model.data_preprocessor
-    pre_cfg.resizer = {k: v for k, v in pre_cfg.resizer.items()
-                       if k not in ('init_cfg', 'frozen')}
-    pre = MODELS.build(pre_cfg).eval()
-    # only the resizer's output is looked at: nothing is scored, so a warp
-    # needs no unwarping model (DownsizeMixin.check_unwarped)
-    pre.unwarps_predictions = True
-    try:  # a resizer file: plain tensors, loaded without unpickling code
-        state = load_plain(checkpoint)
-    except ResizerCheckpointError:  # a task checkpoint: the trust policy
-        state = load_local(checkpoint, map_location='cpu')
-    state = state.get('state_dict', state)
-    if any(k.startswith(PREFIX) for k in state):
-        state = {k[len(PREFIX):]: v for k, v in state.items()
-                 if k.startswith(PREFIX)}
-    pre.resizer.load_state_dict(state, strict=True)
-    return pre, cfg
+    return standalone_preprocessor(cfg.model.data_preprocessor,
+                                   checkpoint), cfg
 
 
 def images_in(path: str):

@@ -39,22 +39,15 @@ def resizer_drift(cfg, checkpoint: str, images: int = 4) -> float:
     0-255 grey levels. Uses the checkpoint's ``state_dict`` (the EMA
     weights when EMAHook ran)."""
     import torch
-    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
 
     from mmresize.capture import resizer_calls
     from mmresize.engine.hooks import drift_from_bilinear
-    from mmresize.resizers.checkpoint import load_local
-    from mmresize.transfer import resizer_state_dict
+    from mmresize.transfer import standalone_preprocessor
 
     init_default_scope(cfg.default_scope)
-    pre = MODELS.build(cfg.model.data_preprocessor)
-    # only the resizer's output is looked at: nothing is scored, so a warp
-    # needs no unwarping model (DownsizeMixin.check_unwarped)
-    pre.unwarps_predictions = True
-    state = load_local(checkpoint, map_location='cpu')['state_dict']
-    pre.resizer.load_state_dict(resizer_state_dict(state))
-    pre.eval()
+    pre = standalone_preprocessor(cfg.model.data_preprocessor, checkpoint)
     loader = Runner.build_dataloader(
         dict(cfg.test_dataloader, batch_size=images, num_workers=0,
              persistent_workers=False))
