@@ -43,8 +43,14 @@ def test_band_by_hand():
     expected = torch.zeros(7, 7, dtype=torch.bool)
     expected[2:5, 2:5] = True
     assert torch.equal(boundary_band(label, 1), expected)
-    with pytest.raises(ValueError, match='at least 1 pixel'):
+    with pytest.raises(ValueError, match='whole number of pixels >= 1'):
         boundary_band(label, 0)
+
+
+@pytest.mark.parametrize('band', [0, -2, 1.5, True, '5'])
+def test_metric_refuses_a_band_that_is_no_pixel_count(band):
+    with pytest.raises(ValueError, match=f'got {band!r}'):
+        TrimapIoUMetric(band=band)
 
 
 def test_errors_inside_regions_do_not_count():

@@ -37,10 +37,14 @@ class RescoreError(ValueError):
 
 def check_bands(bands: Sequence[int]) -> List[int]:
     """Band widths as distinct integers >= 1, else ``RescoreError``."""
-    if not bands or any(not isinstance(d, int) or isinstance(d, bool)
-                        or d < 1 for d in bands):
-        raise RescoreError(f'band widths must be whole pixels >= 1, got '
-                           f'{list(bands)}')
+    from mmresize.evaluation.trimap import check_band
+    try:
+        if not bands:
+            raise ValueError('no band width given')
+        for d in bands:
+            check_band(d)
+    except ValueError as err:
+        raise RescoreError(f'band widths {list(bands)}: {err}') from None
     if len(set(bands)) != len(bands):
         raise RescoreError(f'band widths repeat: {list(bands)}')
     return list(bands)

@@ -19,6 +19,15 @@ from mmseg.registry import METRICS
 from .seg_metrics import PerClassIoUMetric
 
 
+def check_band(width) -> int:
+    """``width`` if it is a band half-width: a whole number of pixels >= 1
+    (not a bool); ValueError naming it otherwise."""
+    if not isinstance(width, int) or isinstance(width, bool) or width < 1:
+        raise ValueError(f'a band width must be a whole number of pixels '
+                         f'>= 1, got {width!r}')
+    return width
+
+
 def boundary_band(label: torch.Tensor, width: int,
                   ignore_index: int = 255) -> torch.Tensor:
     """Pixels within ``width`` (Chebyshev distance) of a label change.
@@ -33,9 +42,7 @@ def boundary_band(label: torch.Tensor, width: int,
         two different labels other than ``ignore_index``, and the pixel's
         own label is not ``ignore_index``.
     """
-    if width < 1:
-        raise ValueError(f'the band width must be at least 1 pixel, got '
-                         f'{width}')
+    check_band(width)
     valid = label != ignore_index
     lab = label.double()[None, None]
     size = 2 * width + 1
@@ -58,10 +65,7 @@ class TrimapIoUMetric(PerClassIoUMetric):
 
     def __init__(self, band: int, **kwargs) -> None:
         super().__init__(**kwargs)
-        if not isinstance(band, int) or isinstance(band, bool) or band < 1:
-            raise ValueError(f'band must be a whole number of pixels >= 1, '
-                             f'got {band!r}')
-        self.band = band
+        self.band = check_band(band)
 
     def process(self, data_batch: dict, data_samples: list) -> None:
         """Score each sample (``pred_sem_seg`` and ``gt_sem_seg`` label
