@@ -113,3 +113,36 @@ def test_paired_table_by_hand():
 def test_bad_band_widths_say_what_was_wrong(bands):
     with pytest.raises(rescore.RescoreError, match='band widths'):
         rescore.check_bands(bands)
+
+
+@pytest.mark.parametrize('dataset', [
+    dict(type='CamVidDataset', data_root='x'),
+    dict(type='CamVidDataset', data_root='x', ignore_index=7),
+    dict(type='PascalVOCDataset', data_root='x', ann_file='y'),
+])
+def test_ignore_index_is_the_one_the_dataset_builds_with(dataset, tmp_path):
+    """Read from the config, against the index of the dataset built."""
+    from mmengine.registry import DATASETS, init_default_scope
+
+    import mmresize.seg  # noqa: F401
+    from tests.data_factory import make_voc_segmentation
+    init_default_scope('mmseg')
+    root = str(make_voc_segmentation(tmp_path))
+    built = dict(dataset, data_root=root)
+    if dataset['type'] == 'CamVidDataset':
+        import cv2
+        import numpy as np
+        for sub in ('val', 'valannot'):
+            (tmp_path / sub).mkdir()
+            cv2.imwrite(str(tmp_path / sub / 'a.png'),
+                        np.zeros((4, 4, 3 if sub == 'val' else 1), np.uint8))
+        built.update(data_root=str(tmp_path),
+                     data_prefix=dict(img_path='val', seg_map_path='valannot'))
+    else:
+        built.update(ann_file='ImageSets/Segmentation/val.txt',
+                     data_prefix=dict(img_path='JPEGImages',
+                                      seg_map_path='SegmentationClass'))
+    expected = DATASETS.build(built).ignore_index
+    assert rescore.dataset_ignore_index(dataset) == expected
+    with pytest.raises(rescore.RescoreError, match='unknown dataset'):
+        rescore.dataset_ignore_index(dict(type='NoSuchDataset'))

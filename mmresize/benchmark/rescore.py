@@ -83,6 +83,28 @@ def _as_list(evaluator) -> list:
         else [evaluator]
 
 
+def dataset_ignore_index(dataset_cfg: dict) -> int:
+    """The ``ignore_index`` a dataset config builds with (its own argument,
+    else its class's default), read without building the dataset."""
+    import inspect
+
+    from mmengine.registry import DATASETS
+    if 'ignore_index' in dataset_cfg:
+        return dataset_cfg['ignore_index']
+    # the default scope's registry, as building the dataset would use
+    with DATASETS.switch_scope_and_registry(None) as registry:
+        cls = registry.get(dataset_cfg['type'])
+    if cls is None:
+        raise RescoreError(f'unknown dataset type {dataset_cfg["type"]!r}')
+    for klass in cls.__mro__:  # the nearest __init__ that names it
+        param = inspect.signature(klass.__init__).parameters.get(
+            'ignore_index')
+        if param is not None and param.default is not param.empty:
+            return param.default
+    raise RescoreError(f'{cls.__name__} takes no ignore_index: not a '
+                       'segmentation dataset')
+
+
 def rescore_run(run_dir: str, bands: Sequence[int], work_dir: str,
                 trust_checkpoint: bool = False) -> Dict[str, float]:
     """Test a finished run's EMA weights with its own evaluator and
@@ -94,7 +116,7 @@ def rescore_run(run_dir: str, bands: Sequence[int], work_dir: str,
     ``RescoreError`` when the rescored mIoU is not the recorded one.
     """
     from mmengine.config import Config
-    from mmengine.registry import DATASETS, init_default_scope
+    from mmengine.registry import init_default_scope
 
     import mmresize.evaluation.trimap  # noqa: F401  registers the metric
     import mmresize.seg  # noqa: F401
@@ -105,7 +127,7 @@ def rescore_run(run_dir: str, bands: Sequence[int], work_dir: str,
         recorded = json.load(f)['metrics']['mIoU']
     cfg = Config.fromfile(files['config'])
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    void = DATASETS.build(cfg.test_dataloader.dataset).ignore_index
+    void = dataset_ignore_index(cfg.test_dataloader.dataset)
     # the checkpoint's state_dict is already the average: no EMAHook
     cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
                         if h.get('type') != 'EMAHook']
