@@ -146,3 +146,72 @@ def test_ignore_index_is_the_one_the_dataset_builds_with(dataset, tmp_path):
     assert rescore.dataset_ignore_index(dataset) == expected
     with pytest.raises(rescore.RescoreError, match='unknown dataset'):
         rescore.dataset_ignore_index(dict(type='NoSuchDataset'))
+
+
+def _fake_matrix(matrix, seeds):
+    for variant in ('bilinear', 'area'):
+        for seed in seeds:
+            run = matrix / variant / f'seed{seed}'
+            run.mkdir(parents=True, exist_ok=True)
+            (run / 'result.json').write_text(json.dumps(dict(
+                task='t', variant=variant, seed=seed, factor=0.2, iters=5,
+                code='c', cfg_options={}, metrics=dict(mIoU=1.0))))
+
+
+def test_resume_scores_only_the_runs_the_earlier_file_lacks(
+        tmp_path, monkeypatch):
+    """A matrix grown by a seed: with --resume only its runs are rescored,
+    the earlier scores (a NaN among them) are kept as they were."""
+    import math
+    import sys
+
+    from tools import rescore_matrix
+    calls = []
+
+    def fake_rescore(run, bands, work, trust):
+        calls.append(run)
+        variant, seed = run.split(os.sep)[-2], int(run[-1])
+        base = 40.0 + seed + (1.0 if variant == 'area' else 0.0)
+        return {'mIoU': base, 'all/mIoU': base, 'band2/mIoU': base / 2,
+                'band2/IoU.Pole': float('nan')}
+
+    monkeypatch.setattr(rescore_matrix, 'rescore_run', fake_rescore)
+    matrix, out = tmp_path / 'm', str(tmp_path / 'r.json')
+
+    def tool(*extra, dirs=(matrix,)):
+        monkeypatch.setattr(sys, 'argv', [
+            'rescore_matrix.py', *map(str, dirs), '--bands', '2', '--out',
+            out, '--work-dir', str(tmp_path / 'w'), *extra])
+        rescore_matrix.main()
+
+    _fake_matrix(matrix, [0])
+    tool()
+    assert len(calls) == 2
+    with pytest.raises(SystemExit, match='--resume'):
+        tool()
+    _fake_matrix(matrix, [1])
+    calls.clear()
+    tool('--resume')
+    assert sorted(calls) == [str(matrix / 'area' / 'seed1'),
+                             str(matrix / 'bilinear' / 'seed1')]
+    with open(out) as f:
+        record = json.load(f)
+    assert record['complete']
+    assert record['scores']['area']['0']['mIoU'] == 41.0
+    assert record['scores']['area']['0']['band2/IoU.Pole'] is None
+    row = next(r for r in record['paired'] if r['key'] == 'mIoU')
+    assert row['seeds'] == [0, 1] and row['mean'] == pytest.approx(1.0)
+    kept = rescore.kept_scores(record, rescore.runs_of([str(matrix)]), [2])
+    assert math.isnan(kept['area'][0]['band2/IoU.Pole'])
+    with pytest.raises(SystemExit, match='bands'):
+        tool('--resume', '--bands', '2', '5')
+    # a run now read from another folder is not the run that was scored
+    moved = tmp_path / 'm2' / 'area'
+    moved.mkdir(parents=True)
+    os.rename(matrix / 'area' / 'seed1', moved / 'seed1')
+    calls.clear()
+    tool('--resume', dirs=(matrix, tmp_path / 'm2'))
+    assert calls == [str(moved / 'seed1')]
+    calls.clear()
+    tool('--force', dirs=(matrix, tmp_path / 'm2'))
+    assert len(calls) == 4

@@ -2,7 +2,8 @@
 mIoU, from their checkpoints, and pair every variant with bilinear.
 
     python tools/rescore_matrix.py MATRIX_DIR [MATRIX_DIR ...] \\
-        --bands 2 5 10 --out rescore.json [--work-dir DIR] [--trust-checkpoint]
+        --bands 2 5 10 --out rescore.json [--resume | --force] \\
+        [--work-dir DIR] [--trust-checkpoint]
 
 MATRIX_DIR is a ``--work-dir`` matrix folder of ``tools/benchmark_accuracy.py``
 (``TASK_FACTORx_ITERSit``, runs with their checkpoints); several folders
@@ -12,7 +13,9 @@ reproduce the recorded mIoU), mIoU with the dataset's ignore index
 (``all/mIoU``) and the band mIoU of each width (pixels within d of a
 ground-truth label change, in the original image, ``band{d}/mIoU``:
 ``mmresize/evaluation/trimap.py``). --out is written after every run (the
-scores so far) and at the end with the paired table, which is printed.
+scores so far) and at the end with the paired table, which is printed;
+``--resume`` keeps what an earlier --out holds for the same runs and bands
+(a matrix grown by more seeds is scored only for the new ones).
 The checkpoints are unpickled under ``mmresize.trust``'s rules, or
 because --trust-checkpoint says they are yours. The code:
 ``mmresize.benchmark.rescore``.
@@ -34,6 +37,7 @@ from mmresize.benchmark.report import (  # noqa: E402
 from mmresize.benchmark.rescore import (  # noqa: E402
     RescoreError,
     check_bands,
+    kept_scores,
     paired_table,
     rescore_run,
     runs_of,
@@ -81,16 +85,28 @@ def main() -> None:
                         help='the runs\' checkpoints are yours: unpickle '
                         'them fully (mmresize.trust)')
     parser.add_argument('--force', action='store_true',
-                        help='overwrite --out')
+                        help='overwrite --out, scoring every run again')
+    parser.add_argument('--resume', action='store_true',
+                        help='keep the scores --out already holds for the '
+                        'same runs and bands; score only the others')
     args = parser.parse_args()
-    if osp.exists(args.out) and not args.force:
-        sys.exit(f'{args.out} exists; pass --force to overwrite it')
+    resume = osp.exists(args.out) and args.resume and not args.force
+    if osp.exists(args.out) and not (args.force or args.resume):
+        sys.exit(f'{args.out} exists; pass --resume to score only the runs '
+                 'it lacks, or --force to overwrite it')
     try:
         bands = check_bands(args.bands)
         runs = runs_of(args.matrix_dirs)
-        record = dict(bands=bands, runs=runs, scores={}, complete=False)
+        scores = {}
+        if resume:
+            with open(args.out) as f:
+                scores = kept_scores(json.load(f), runs, bands)
+        record = dict(bands=bands, runs=runs, scores=scores, complete=False)
         for variant, seeds in runs.items():
             for seed, run in sorted(seeds.items()):
+                if seed in scores.get(variant, {}):
+                    print(f'{variant} seed {seed}: kept from {args.out}')
+                    continue
                 work = osp.join(args.work_dir, variant, f'seed{seed}')
                 os.makedirs(work, exist_ok=True)
                 print(f'{variant} seed {seed}: {run}', flush=True)

@@ -178,6 +178,31 @@ def runs_of(matrix_dirs: Sequence[str]) -> Dict[str, Dict[int, str]]:
     return runs
 
 
+def kept_scores(previous: dict, runs: Dict[str, Dict[int, str]],
+                bands: Sequence[int]) -> Dict[str, Dict[int, Dict[str, float]]]:
+    """The scores of an earlier rescore (its ``--out`` record, as read from
+    JSON) that still hold: scored with the same band widths, of the same
+    run folder. Runs it scored that are no longer in ``runs`` are dropped;
+    a metric it wrote as null (NaN: a class absent from a band) reads NaN.
+    """
+    if list(previous.get('bands', [])) != list(bands):
+        raise RescoreError(
+            f'the earlier rescore used bands {previous.get("bands")}, this '
+            f'one {list(bands)}: give the same --bands, or --force to '
+            'score every run again')
+    kept: Dict[str, Dict[int, Dict[str, float]]] = {}
+    for variant, seeds in previous.get('scores', {}).items():
+        for seed, metrics in seeds.items():
+            seed = int(seed)
+            was = previous['runs'].get(variant, {}).get(str(seed))
+            if was is None or runs.get(variant, {}).get(seed) != was:
+                continue
+            kept.setdefault(variant, {})[seed] = {
+                k: float('nan') if v is None else v
+                for k, v in metrics.items()}
+    return kept
+
+
 def paired_table(scores: Dict[str, Dict[int, Dict[str, float]]],
                  keys: Sequence[str], baseline: str) -> List[dict]:
     """For every variant but ``baseline`` and every metric key: the paired
