@@ -259,6 +259,18 @@ def test_interpolate_resizer_matches_f_interpolate(mode, antialias):
     torch.testing.assert_close(model(x, (13, 7)), expected, rtol=0, atol=0)
 
 
+def test_bilinear_at_one_fifth_is_point_sampling():
+    """What the 0.2x benchmarks compare (docs/benchmarks.md): at a step of
+    exactly 5 pixels bilinear reads the centre pixel of each 5x5 cell and
+    nothing else; area averages the cell."""
+    x = torch.rand(2, 3, 360, 480, dtype=torch.float64)
+    bilinear = InterpolateResizer()(x, (72, 96))
+    assert torch.equal(bilinear, x[..., 2::5, 2::5])
+    area = InterpolateResizer(mode='area')(x, (72, 96))
+    cells = x.view(2, 3, 72, 5, 96, 5).mean(dim=(3, 5))
+    torch.testing.assert_close(area, cells, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize('framework', ['mmdet', 'mmseg'])
 def test_built_from_other_scopes(framework):
     """Detection and segmentation configs name the resizers with the
