@@ -16,7 +16,7 @@ import os
 import os.path as osp
 import pickle
 import tempfile
-from typing import Dict
+from typing import Dict, Set
 
 import torch
 from mmengine.config import Config
@@ -30,6 +30,7 @@ from mmresize.resizers.checkpoint import (
     read_resizer_checkpoint,
     read_task_checkpoint,
     refuse_gated,
+    refuse_gated_task_checkpoint,
     shape_differences,
     short_type,
     torch_reason,
@@ -60,28 +61,44 @@ def resizer_state_dict(state: Dict[str, torch.Tensor]
             for k, v in state.items() if k.startswith(PREFIX)}
 
 
-def trained_resizer_state(checkpoint: str, trusted: bool = False
-                          ) -> Dict[str, torch.Tensor]:
+def trained_resizer_state(checkpoint: str, resizer_keys: Set[str],
+                          trusted: bool = False) -> Dict[str, torch.Tensor]:
     """The resizer weights held by ``checkpoint``.
 
     Args:
-        checkpoint: a resizer checkpoint from tools/transfer_resizer.py or a
-            plain resizer state dict (read weights-only), or a task
-            checkpoint from tools/train.py (read under the trust policy,
-            ``load_local``; its ``state_dict``: the EMA weights when EMAHook
-            ran).
+        checkpoint: a resizer checkpoint from tools/transfer_resizer.py
+            (its checksum verified) or a plain resizer state dict, read
+            weights-only; or a task checkpoint from tools/train.py, read
+            under the trust policy (``load_local``): its ``state_dict``,
+            which holds the EMA weights when EMAHook ran (``extract``'s
+            default is the raw ones).
+        resizer_keys: the keys of the resizer's own state dict; a state
+            dict with other keys is a whole model's.
         trusted: unpickle a task checkpoint fully wherever it lies.
+
+    Raises:
+        ResizerCheckpointError: unreadable, an mmresize 0.1 gated resizer,
+            or a resizer checkpoint whose weights fail its checksum.
     """
     try:
         read = read_resizer_checkpoint(checkpoint)
-    except ResizerCheckpointError:  # holds objects: a task checkpoint
+    except ResizerCheckpointError:  # objects beyond tensors, or unreadable
         read = read_task_checkpoint(checkpoint, trusted)
+    refuse_gated_task_checkpoint(read, checkpoint)
     state = read.get('state_dict', read)
     meta = read.get('meta')
-    is_task = (isinstance(meta, dict) and 'cfg' in meta) or any(
-        k.startswith('data_preprocessor.') for k in state)
-    # a task's resizer may be a fixed interpolation: no weights at all
-    return resizer_state_dict(state) if is_task else state
+    record = meta.get('mmresize_resizer') if isinstance(meta, dict) else None
+    if record is not None:
+        if checksum(state) != record.get('sha256'):
+            raise ResizerCheckpointError(
+                f'the resizer weights in {checkpoint} do not match the '
+                'checksum recorded with them: the file was changed or is '
+                'damaged; extract it again (tools/transfer_resizer.py)')
+        return state
+    if set(state) <= set(resizer_keys):
+        return state  # a plain resizer state dict
+    # a whole model's; its resizer may be a fixed interpolation (no weights)
+    return resizer_state_dict(state)
 
 
 def standalone_preprocessor(pre_cfg: dict, checkpoint: str,
@@ -92,18 +109,16 @@ def standalone_preprocessor(pre_cfg: dict, checkpoint: str,
 
     Only the resizer's output is looked at, nothing is scored, so a warping
     resizer needs no unwarping model here (``DownsizeMixin.check_unwarped``).
-    The resizer's ``init_cfg`` and ``frozen`` are dropped: its weights come
-    from ``checkpoint``, loaded strictly. The caller has set the config's
-    default scope.
+    ``init_weights`` is not called (a ``Pretrained`` ``init_cfg`` is not
+    read): the resizer's weights come from ``checkpoint``, loaded
+    strictly. The caller has set the config's default scope.
     """
     from mmengine.registry import MODELS
-    pre_cfg = dict(pre_cfg)
-    pre_cfg['resizer'] = {k: v for k, v in pre_cfg['resizer'].items()
-                          if k not in ('init_cfg', 'frozen')}
     pre = MODELS.build(pre_cfg).eval()
     pre.unwarps_predictions = True
-    pre.resizer.load_state_dict(trained_resizer_state(checkpoint, trusted),
-                                strict=True)
+    state = trained_resizer_state(checkpoint, set(pre.resizer.state_dict()),
+                                  trusted)
+    pre.resizer.load_state_dict(state, strict=True)
     return pre
 
 

@@ -287,18 +287,49 @@ def test_standalone_preprocessor_reads_task_and_resizer_checkpoints(
             assert torch.equal(got[key], value), (source, key)
 
 
-def test_standalone_preprocessor_of_a_fixed_resizer(tmp_path):
-    """A task checkpoint whose resizer is an interpolation holds no resizer
-    weights; the model's other weights are not loaded into the resizer."""
+@pytest.mark.parametrize('meta', [dict(cfg='model = dict()'), None])
+def test_standalone_preprocessor_of_a_fixed_resizer(meta, tmp_path):
+    """A task checkpoint (or a bare model state dict) whose resizer is an
+    interpolation holds no resizer weights; the model's other weights are
+    not loaded into the resizer."""
     path = str(tmp_path / 'bilinear_task.pth')
-    torch.save(dict(meta=dict(cfg='model = dict()'),
-                    state_dict={'backbone.conv1.weight': torch.ones(2, 3)}),
+    state = {'backbone.conv1.weight': torch.ones(2, 3)}
+    torch.save(state if meta is None else dict(meta=meta, state_dict=state),
                path)
     pre = standalone(BILINEAR_DET, path)
     x = torch.rand(1, 3, 20, 30)
     assert torch.equal(pre.resizer(x, (10, 15)),
                        torch.nn.functional.interpolate(
                            x, (10, 15), mode='bilinear', align_corners=False))
+
+
+def test_standalone_preprocessor_takes_the_ema_weights(det_checkpoint,
+                                                        tmp_path):
+    """EMAHook's layout: ``state_dict`` holds the average, ``ema_state_dict``
+    the raw weights under ``module.``; the average is what is looked at."""
+    _, trained = det_checkpoint
+    ema = {f'data_preprocessor.resizer.{k}': v + 1.0
+           for k, v in trained.items()}
+    raw = {f'module.data_preprocessor.resizer.{k}': v
+           for k, v in trained.items()}
+    path = str(tmp_path / 'ema.pth')
+    torch.save(dict(meta=dict(cfg='model = dict()'), state_dict=ema,
+                    ema_state_dict=dict(steps=torch.tensor(3), **raw)), path)
+    got = standalone(DET_SOURCE, path).resizer.state_dict()
+    for key, value in trained.items():
+        assert torch.equal(got[key], value + 1.0), key
+
+
+def test_standalone_preprocessor_refuses_a_changed_resizer_file(
+        det_checkpoint, tmp_path):
+    path, _ = det_checkpoint
+    record = extract(path)
+    key = next(iter(record['state_dict']))
+    record['state_dict'][key] = record['state_dict'][key] + 1e-3
+    changed = str(tmp_path / 'changed.pth')
+    torch.save(record, changed)
+    with pytest.raises(ResizerCheckpointError, match='checksum'):
+        standalone(DET_SOURCE, changed)
 
 
 def test_standalone_preprocessor_accepts_a_warp(tmp_path):
