@@ -172,7 +172,9 @@ def test_resume_scores_only_the_runs_the_earlier_file_lacks(
         calls.append(run)
         variant, seed = run.split(os.sep)[-2], int(run[-1])
         base = 40.0 + seed + (1.0 if variant == 'area' else 0.0)
-        return {'mIoU': base, 'all/mIoU': base, 'band2/mIoU': base / 2,
+        with open(osp.join(run, 'result.json')) as f:  # reproduced
+            recorded = json.load(f)['metrics']['mIoU']
+        return {'mIoU': recorded, 'all/mIoU': base, 'band2/mIoU': base / 2,
                 'band2/IoU.Pole': float('nan')}
 
     monkeypatch.setattr(rescore_matrix, 'rescore_run', fake_rescore)
@@ -197,14 +199,25 @@ def test_resume_scores_only_the_runs_the_earlier_file_lacks(
     with open(out) as f:
         record = json.load(f)
     assert record['complete']
-    assert record['scores']['area']['0']['mIoU'] == 41.0
+    assert record['scores']['area']['0']['all/mIoU'] == 41.0
     assert record['scores']['area']['0']['band2/IoU.Pole'] is None
-    row = next(r for r in record['paired'] if r['key'] == 'mIoU')
+    row = next(r for r in record['paired'] if r['key'] == 'all/mIoU')
     assert row['seeds'] == [0, 1] and row['mean'] == pytest.approx(1.0)
     kept = rescore.kept_scores(record, rescore.runs_of([str(matrix)]), [2])
     assert math.isnan(kept['area'][0]['band2/IoU.Pole'])
     with pytest.raises(SystemExit, match='bands'):
         tool('--resume', '--bands', '2', '5')
+    # nothing new: nothing scored
+    calls.clear()
+    tool('--resume')
+    assert calls == []
+    # a run made again (its record changed) is scored again
+    result = matrix / 'bilinear' / 'seed0' / 'result.json'
+    redone = json.loads(result.read_text())
+    redone['metrics']['mIoU'] = 2.0
+    result.write_text(json.dumps(redone))
+    tool('--resume')
+    assert calls == [str(matrix / 'bilinear' / 'seed0')]
     # a run now read from another folder is not the run that was scored
     moved = tmp_path / 'm2' / 'area'
     moved.mkdir(parents=True)
@@ -215,3 +228,7 @@ def test_resume_scores_only_the_runs_the_earlier_file_lacks(
     calls.clear()
     tool('--force', dirs=(matrix, tmp_path / 'm2'))
     assert len(calls) == 4
+    with open(out, 'w') as f:  # cut off mid-write
+        f.write('{"bands": [2], "runs"')
+    with pytest.raises(SystemExit, match='cannot resume'):
+        tool('--resume')

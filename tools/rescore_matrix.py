@@ -68,8 +68,25 @@ def plain(value):
 
 
 def write(path: str, record: dict) -> None:
-    with open(path, 'w') as f:
+    """The record as JSON, replacing ``path`` only once it is whole."""
+    tmp = f'{path}.tmp'
+    with open(tmp, 'w') as f:
         json.dump(plain(record), f, indent=2)
+    os.replace(tmp, path)
+
+
+def read_previous(path: str) -> dict:
+    """An earlier --out, or exit saying why it cannot be resumed."""
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except (OSError, ValueError) as err:
+        sys.exit(f'cannot resume from {path} ({err}); pass --force to '
+                 'score every run again')
+    if not isinstance(record, dict) or 'runs' not in record:
+        sys.exit(f'{path} is not a rescore record (no "runs"); pass --force '
+                 'to score every run again')
+    return record
 
 
 def main() -> None:
@@ -99,8 +116,7 @@ def main() -> None:
         runs = runs_of(args.matrix_dirs)
         scores = {}
         if resume:
-            with open(args.out) as f:
-                scores = kept_scores(json.load(f), runs, bands)
+            scores = kept_scores(read_previous(args.out), runs, bands)
         record = dict(bands=bands, runs=runs, scores=scores, complete=False)
         for variant, seeds in runs.items():
             for seed, run in sorted(seeds.items()):

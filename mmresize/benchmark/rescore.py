@@ -92,10 +92,12 @@ def dataset_ignore_index(dataset_cfg: dict) -> int:
     if 'ignore_index' in dataset_cfg:
         return dataset_cfg['ignore_index']
     # the default scope's registry, as building the dataset would use
-    with DATASETS.switch_scope_and_registry(None) as registry:
-        cls = registry.get(dataset_cfg['type'])
+    kind = dataset_cfg['type']
+    with DATASETS.switch_scope_and_registry(
+            dataset_cfg.get('_scope_')) as registry:
+        cls = kind if inspect.isclass(kind) else registry.get(kind)
     if cls is None:
-        raise RescoreError(f'unknown dataset type {dataset_cfg["type"]!r}')
+        raise RescoreError(f'unknown dataset type {kind!r}')
     for klass in cls.__mro__:  # the nearest __init__ that names it
         param = inspect.signature(klass.__init__).parameters.get(
             'ignore_index')
@@ -165,7 +167,8 @@ def runs_of(matrix_dirs: Sequence[str]) -> Dict[str, Dict[int, str]]:
                 raise RescoreError(
                     f'{variant} seed {seed} is in two matrix folders: '
                     f'{runs[variant][seed]}, {osp.dirname(path)}')
-            runs.setdefault(variant, {})[seed] = osp.dirname(path)
+            runs.setdefault(variant, {})[seed] = osp.dirname(
+                osp.abspath(path))
             records.append(record)
     if not records:
         raise RescoreError(f'no finished runs (VARIANT/seedN/result.json) '
@@ -182,10 +185,11 @@ def kept_scores(previous: dict, runs: Dict[str, Dict[int, str]],
                 bands: Sequence[int]) -> Dict[str, Dict[int, Dict[str, float]]]:
     """The scores of an earlier rescore (its ``--out`` record, as read from
     JSON) that still hold: scored with the same band widths, of the same
-    run folder. Runs it scored that are no longer in ``runs`` are dropped;
-    a metric it wrote as null (NaN: a class absent from a band) reads NaN.
+    run folder, whose result.json still records the mIoU that was
+    rescored. Runs it scored that are no longer in ``runs`` are dropped; a
+    metric it wrote as null (NaN: a class absent from a band) reads NaN.
     """
-    if list(previous.get('bands', [])) != list(bands):
+    if sorted(previous.get('bands', [])) != sorted(bands):
         raise RescoreError(
             f'the earlier rescore used bands {previous.get("bands")}, this '
             f'one {list(bands)}: give the same --bands, or --force to '
@@ -194,9 +198,13 @@ def kept_scores(previous: dict, runs: Dict[str, Dict[int, str]],
     for variant, seeds in previous.get('scores', {}).items():
         for seed, metrics in seeds.items():
             seed = int(seed)
-            was = previous['runs'].get(variant, {}).get(str(seed))
+            was = previous.get('runs', {}).get(variant, {}).get(str(seed))
             if was is None or runs.get(variant, {}).get(seed) != was:
                 continue
+            recorded = read_result(osp.join(was, 'result.json'))
+            if abs(recorded['metrics']['mIoU'] - metrics['mIoU']) \
+                    > RECORD_TOLERANCE:
+                continue  # the run was made again since: score it again
             kept.setdefault(variant, {})[seed] = {
                 k: float('nan') if v is None else v
                 for k, v in metrics.items()}
