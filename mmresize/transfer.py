@@ -24,6 +24,7 @@ from mmengine.config import Config
 from mmresize.resizers.checkpoint import (
     IGNORED_ARGS,
     ResizerCheckpointError,
+    check_checksum,
     checksum,
     differences,
     full_args,
@@ -89,13 +90,9 @@ def trained_resizer_state(checkpoint: str, resizer_keys: Set[str],
     meta = read.get('meta')
     record = meta.get('mmresize_resizer') if isinstance(meta, dict) else None
     if record is not None:
-        if checksum(state) != record.get('sha256'):
-            raise ResizerCheckpointError(
-                f'the resizer weights in {checkpoint} do not match the '
-                'checksum recorded with them: the file was changed or is '
-                'damaged; extract it again (tools/transfer_resizer.py)')
+        check_checksum(state, record, checkpoint)
         return state
-    if set(state) <= set(resizer_keys):
+    if set(state) <= resizer_keys:
         return state  # a plain resizer state dict
     # a whole model's; its resizer may be a fixed interpolation (no weights)
     return resizer_state_dict(state)

@@ -38,9 +38,9 @@ class RescoreError(ValueError):
 def check_bands(bands: Sequence[int]) -> List[int]:
     """Band widths as distinct integers >= 1, else ``RescoreError``."""
     from mmresize.evaluation.trimap import check_band
+    if not bands:
+        raise RescoreError('no band widths given')
     try:
-        if not bands:
-            raise ValueError('no band width given')
         for d in bands:
             check_band(d)
     except ValueError as err:

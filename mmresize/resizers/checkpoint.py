@@ -263,6 +263,17 @@ def shape_differences(state_dict: Dict[str, torch.Tensor],
     return lines
 
 
+def check_checksum(state: Dict[str, torch.Tensor], record: Dict,
+                   path: str) -> None:
+    """ResizerCheckpointError unless ``state`` holds the weights that a
+    resizer checkpoint's ``record`` (``meta['mmresize_resizer']``) was
+    written with."""
+    if checksum(state) != record.get('sha256'):
+        raise ResizerCheckpointError(
+            f'{path}: checksum mismatch, the weights were modified or the '
+            'file is damaged; extract it again (tools/transfer_resizer.py)')
+
+
 def load_resizer_checkpoint(module: torch.nn.Module, path: str) -> None:
     """Load a resizer checkpoint into ``module``, strictly and verified.
 
@@ -281,10 +292,7 @@ def load_resizer_checkpoint(module: torch.nn.Module, path: str) -> None:
             raise ResizerCheckpointError(
                 f'{path} holds a different resizer than the one being '
                 'built:\n  ' + '\n  '.join(lines))
-        if checksum(state) != record['sha256']:
-            raise ResizerCheckpointError(
-                f'{path}: checksum mismatch, the weights were modified or '
-                'the file is damaged')
+        check_checksum(state, record, path)
     lines = shape_differences(state, module)
     if lines:
         raise ResizerCheckpointError(
