@@ -52,8 +52,16 @@ def test_deployed_form_in_float32_and_its_inputs():
     deployed = DeployedDownsizeNet(resizer, (60, 80), (18, 24))
     assert not any(p.requires_grad for p in deployed.parameters())
     with torch.no_grad():
-        torch.testing.assert_close(deployed(x, (18, 24)),
-                                   resizer(x, (18, 24)), rtol=1e-5, atol=1e-3)
+        ours = deployed(x, (18, 24))
+        theirs = resizer(x, (18, 24))
+        exact = resizer.double()(x.double(), (18, 24))
+    assert ours.dtype == torch.float32
+    # float32 rounding only: no further from the float64 function than the
+    # module's own float32 forward is (both about 1e-3 on 0-255 pixels, the
+    # texture's large logits amplifying it; which CPU kernels run decides)
+    ours_err = (ours.double() - exact).abs().max().item()
+    theirs_err = (theirs.double() - exact).abs().max().item()
+    assert ours_err <= max(2 * theirs_err, 1e-3), (ours_err, theirs_err)
     with pytest.raises(ValueError, match=r'maps \(60, 80\) -> \(18, 24\)'):
         deployed(x, (20, 24))
     with pytest.raises(TypeError, match='deploys a DownsizeNet'):

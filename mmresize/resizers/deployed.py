@@ -8,7 +8,7 @@ neighbourhoods of its 16-channel map at the anchors. Exported, that graph
 spends most of its time moving the 16-channel map (reordering it out of the
 convolution's blocked layout, gathering single elements along its rows),
 not computing. Here the anchors' rows are chosen before any convolution
-runs, and the anchors' columns once, at 16 values a pixel:
+runs, and the anchors' columns once, at K values a pixel:
 
 1. gather the input rows each anchor row needs: for the rows ``anchor_y +
    u`` (u in {-1, 0, 1}) that the last layer reads, their 3 taps, as 9 h
@@ -16,14 +16,20 @@ runs, and the anchors' columns once, at 16 values a pixel:
 2. the layer before last as a convolution with stride 3 along the rows,
    dense along the columns (its own zero padding there): (B, F, 3 h, W);
    rows outside the image zeroed (the last layer's zero padding);
-3. the last layer, stride 3 along the rows: (B, F, h, W); then the anchors'
-   columns picked in (B, h, W, F) layout: the texture at the anchors
-   (method section 5), (B, h, w, F);
-4. the 1x1 coefficient conv over [features, r] as a matrix product with a
-   constant of the sizes added (r's share, the bias, the near-bilinear
-   start's prior logits); the activation over the K neighbours;
-5. the convex combination: the neighbours' rows, then their columns (3
-   values a pixel), weighted and summed: (B, C, h, w).
+3. the last layer, stride 3 along the rows: (B, F, h, W): the texture
+   (method section 5) at the anchors' rows, every column;
+4. the coefficient conv's share of the features, a 1x1 conv F -> K, still
+   at every column: (B, K, h, W); then the anchors' columns, picked as
+   whole (K h) columns of its transpose: (B, w, K, h); the constant part of
+   the logits added (r's share, the bias, the near-bilinear start's prior
+   logits); the activation over the K neighbours;
+5. the convex combination: the neighbours' rows, then their columns (of
+   the transposed rows), weighted and summed: (B, C, h, w).
+
+The 1x1 conv is linear, so applying it before the columns are picked is
+the same function; it moves K values a pixel instead of F through the
+layout changes, and ONNX Runtime copies whole columns faster than it
+gathers F-value pixels.
 
 With more than 2 convs, the ones before run densely first, as in the
 module. It computes the module's function (``tests/test_deployed_resizer.py``
@@ -93,18 +99,19 @@ class DeployedDownsizeNet(nn.Module):
             'row_mask', None if bool(inside.all()) else inside.to(dtype),
             False)
         self.register_buffer('anchor_x', geo.anchor_x.clone(), False)
-        feat = resizer.convs[-1].out_channels
-        weight = resizer.coef_conv.weight.detach().double().flatten(1)
-        self.register_buffer('weight_z',
-                             weight[:, :feat].t().to(dtype).clone(),
-                             False)  # (F, K)
-        with torch.no_grad():  # (K, h, w) -> (h, w, K)
-            const = resizer.logit_offset(geo).double().permute(1, 2, 0)
+        # the neighbours in (Tx, Ty) order, k' = tx Ty + ty (the module's k
+        # is ty Tx + tx), so that step 5 needs no transpose of coefficients
+        ty, tx = self.grid_t = (geo.index_y.shape[1], geo.index_x.shape[1])
+        order = torch.arange(ty * tx).reshape(ty, tx).t().reshape(-1)
+        self.conv_z = _feature_part(resizer, order, dtype)  # step 4
+        with torch.no_grad():  # (K, h, w) -> (w, K', h), the logits' layout
+            const = resizer.logit_offset(geo).double()[order]
         self.register_buffer('logits_const',
-                             const.to(dtype).contiguous(), False)
-        self.grid_t = (geo.index_y.shape[1], geo.index_x.shape[1])
-        # copies: the geometry's tensors are shared through its cache
-        self.register_buffer('index_y', geo.index_y.reshape(-1).clone(),
+                             const.permute(2, 0, 1).to(dtype).contiguous(),
+                             False)
+        # copies: the geometry's tensors are shared through its cache;
+        # rows in (Ty, h) order, columns in (w, Tx) order
+        self.register_buffer('index_y', geo.index_y.t().reshape(-1).clone(),
                              False)
         self.register_buffer('index_x', geo.index_x.reshape(-1).clone(),
                              False)
@@ -125,41 +132,61 @@ class DeployedDownsizeNet(nn.Module):
         feats = image
         for conv in self.head:
             feats = F.relu(conv(feats))
-        coef = self._coefficients(self._texture(feats))
+        logits = self._logits(feats)  # (B, w, K', h)
+        coef = normalised_coefficients(logits, self.coef_act, dim=2)
         return self._combine(image, coef).to(x.dtype)
 
-    def _texture(self, feats: torch.Tensor) -> torch.Tensor:
-        """The last two layers at the anchors: (B, C', H, W) ->
-        (B, h, w, F)."""
+    def _logits(self, feats: torch.Tensor) -> torch.Tensor:
+        """The last two layers, the coefficient conv's share of the texture
+        at every column of the anchors' rows, then the anchors' columns and
+        the logits' constant part: (B, C', H, W) -> (B, w, K', h)."""
         rows = F.pad(feats, (0, 0, 2, 2)).index_select(2, self.tap_rows)
         layer_a = F.relu(self.conv_a(rows))  # (B, F, 3 h, W)
         if self.row_mask is not None:
             layer_a = layer_a * self.row_mask
         layer_b = F.relu(self.conv_b(layer_a))  # (B, F, h, W)
-        return layer_b.permute(0, 2, 3, 1).index_select(2, self.anchor_x)
-
-    def _coefficients(self, texture: torch.Tensor) -> torch.Tensor:
-        """(B, h, w, F) texture -> (B, h, w, K) coefficients."""
-        logits = texture @ self.weight_z + self.logits_const
-        return normalised_coefficients(logits, self.coef_act, dim=-1)
+        z = self.conv_z(layer_b)  # (B, K', h, W)
+        batch, k, h, width = z.shape
+        # whole (K h) columns: (B, W, K h) -> (B, w, K h)
+        z = z.reshape(batch, k * h, width).transpose(1, 2)
+        z = z.index_select(1, self.anchor_x)
+        return z.reshape(batch, -1, k, h) + self.logits_const
 
     def _combine(self, image: torch.Tensor,
                  coef: torch.Tensor) -> torch.Tensor:
         """Convex combination of the K neighbours: (B, C, H, W) image and
-        (B, h, w, K) coefficients -> (B, C, h, w)."""
+        (B, w, K', h) coefficients (K' in (Tx, Ty) order) -> (B, C, h, w).
+
+        The neighbours are gathered as whole rows, then as whole columns of
+        the transposed rows, into (B, C, w, Tx, Ty, h): the coefficients'
+        own layout, so that the product broadcasts over the outermost axis,
+        the channels (ONNX Runtime's broadcast over an innermost axis of 3
+        took 8 times as long)."""
         batch, channels = image.shape[:2]
         (h, w), (ty, tx) = self.out_hw, self.grid_t
-        neigh = image.index_select(2, self.index_y).permute(0, 2, 3, 1)
-        neigh = neigh.index_select(2, self.index_x)  # (B, h Ty, w Tx, C)
-        neigh = neigh.reshape(batch, h, ty, w, tx, channels)
-        coef = coef.reshape(batch, h, w, ty, tx).permute(0, 1, 3, 2, 4)
-        out = (neigh * coef.unsqueeze(-1)).sum(dim=(2, 4))  # (B, h, w, C)
-        return out.permute(0, 3, 1, 2)
+        rows = image.index_select(2, self.index_y)  # (B, C, Ty h, W)
+        neigh = rows.transpose(2, 3).index_select(2, self.index_x)
+        neigh = neigh.reshape(batch, channels, w, tx, ty, h)
+        coef = coef.reshape(batch, 1, w, tx, ty, h)
+        return (neigh * coef).sum(dim=(3, 4)).transpose(2, 3)
 
 
 def _copy(conv: nn.Conv2d, dtype: torch.dtype) -> nn.Conv2d:
     """A copy of ``conv`` in ``dtype``, detached from the trained module."""
     return copy.deepcopy(conv).to(dtype).requires_grad_(False)
+
+
+def _feature_part(resizer: DownsizeNet, order: torch.Tensor,
+                  dtype: torch.dtype) -> nn.Conv2d:
+    """The coefficient conv's weights on the texture features (not on r),
+    as a 1x1 conv F -> K without bias (the bias is in the constant part),
+    its outputs in ``order`` (K,) of the module's."""
+    feat = resizer.convs[-1].out_channels
+    weight = resizer.coef_conv.weight.detach()[order, :feat]  # (K, F, 1, 1)
+    conv = nn.Conv2d(feat, weight.shape[0], 1, bias=False).to(dtype)
+    with torch.no_grad():
+        conv.weight.copy_(weight)
+    return conv.requires_grad_(False)
 
 
 def _row_strided(conv: nn.Conv2d, dtype: torch.dtype) -> nn.Conv2d:
