@@ -235,6 +235,24 @@ def test_export_tool_end_to_end(seg_checkpoint, tmp_path):
     assert timed.stdout.startswith('64x96, 2 turns')
     assert re.search(r'resizer_against.onnx +[\d.]+ ms  1.00x the first',
                      timed.stdout)
+    # and each graph's costliest nodes: the deployed resizer's convolutions
+    profiled = subprocess.run(
+        [sys.executable, 'tools/onnx_latency.py',
+         str(tmp_path / 'resizer_against.onnx'),
+         str(tmp_path / 'resizer.onnx'), '--repeats', '2', '--profile', '3',
+         '--match', 'resizer'],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert profiled.returncode == 0, profiled.stderr[-3000:]
+    ours = profiled.stdout.split('resizer.onnx: ')[1].splitlines()
+    assert re.match(r"\d+ nodes matching 'resizer', [\d.]+ ms of kernels",
+                    ours[0]), ours[0]
+    assert len(ours) == 4 and all(
+        float(line.split()[0]) > 0 for line in ours[1:])
+    assert any(' Conv ' in line for line in ours[1:]), ours
+    # the twin's only resizer node is its interpolation (normalising is not)
+    twin = profiled.stdout.split('resizer_against.onnx: ')[1].splitlines()
+    assert twin[0].startswith("1 nodes matching 'resizer'"), twin[0]
+    assert twin[1].split()[2] == 'Resize', twin[1]
 
 
 def zoom_checkpoint(base, model_type, tmp_path):

@@ -2,12 +2,15 @@
 process (``mmresize.deploy.onnx_latencies``), on one image.
 
     python tools/onnx_latency.py twin.onnx module.onnx deployed.onnx \\
-        [--repeats 20] [--threads 0] [--images FILE_OR_FOLDER]
+        [--repeats 20] [--threads 0] [--images FILE_OR_FOLDER] \\
+        [--profile N [--match resizer]]
 
 Prints each graph's median latency and its ratio to the first (e.g. the
 bilinear twin: the difference is the resizer's cost). The input size is
 the first graph's; the image is the first of --images (resized to it), else
-a procedural one.
+a procedural one. ``--profile N`` then lists each graph's N costliest nodes
+(ONNX Runtime's profiler, median kernel time; ``--match`` keeps the nodes
+whose name contains it, e.g. ``resizer``) and their sum.
 """
 import argparse
 import os.path as osp
@@ -24,6 +27,11 @@ def main() -> None:
     parser.add_argument('--threads', type=int, default=0,
                         help="ONNX Runtime's threads (0: its default)")
     parser.add_argument('--images', help='image file or folder')
+    parser.add_argument('--profile', type=int, default=0, metavar='N',
+                        help="then list each graph's N costliest nodes")
+    parser.add_argument('--match', default='',
+                        help='with --profile: only nodes whose name '
+                        'contains this')
     args = parser.parse_args()
     import onnx
 
@@ -41,6 +49,23 @@ def main() -> None:
     for path, ms in zip(args.graphs, times):
         print(f'  {osp.basename(path):40s} {ms:9.2f} ms  '
               f'{ms / times[0]:.2f}x the first')
+    if args.profile:
+        for path in args.graphs:
+            print_profile(path, image, args)
+
+
+def print_profile(path: str, image, args: argparse.Namespace) -> None:
+    """The graph's ``--profile`` costliest nodes matching ``--match``."""
+    from mmresize.deploy import onnx_node_profile
+    nodes = [row for row in onnx_node_profile(path, image, args.repeats,
+                                              args.threads)
+             if args.match in row[2]]
+    which = f' matching {args.match!r}' if args.match else ''
+    total = sum(ms for ms, _, _ in nodes)
+    print(f'{osp.basename(path)}: {len(nodes)} nodes{which}, {total:.3f} ms '
+          'of kernels (median per node); the costliest:')
+    for ms, op, name in nodes[:args.profile]:
+        print(f'  {ms:8.3f} ms  {op:18s} {name}')
 
 
 if __name__ == '__main__':
