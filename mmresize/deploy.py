@@ -369,19 +369,30 @@ def onnx_latencies(paths: Sequence[str], image: torch.Tensor,
     has ``threads`` threads (0: ONNX Runtime's default, every core) and
     does not spin between runs: spinning threads of one session would take
     the cores from the next."""
-    import onnxruntime as ort
     feed = image.numpy()
     runs = []
     for path in paths:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.add_session_config_entry('session.intra_op.allow_spinning',
-                                         '0')
-        session = ort.InferenceSession(path, options,
-                                       providers=['CPUExecutionProvider'])
+        session = _timing_session(path, threads)
         name = session.get_inputs()[0].name
         runs.append(lambda s=session, n=name: s.run(None, {n: feed}))
     return interleaved_median_ms(runs, repeats)
+
+
+def _timing_session(path: str, threads: int,
+                    profile_prefix: Optional[str] = None):
+    """An ONNX Runtime CPU session with ``threads`` threads (0: every core)
+    that do not spin between runs (spinning threads of one session would
+    take the cores from the next); profiling to ``profile_prefix`` when
+    given."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+    if profile_prefix is not None:
+        options.enable_profiling = True
+        options.profile_file_prefix = profile_prefix
+    return ort.InferenceSession(path, options,
+                                providers=['CPUExecutionProvider'])
 
 
 def onnx_node_profile(path: str, image: torch.Tensor, repeats: int = 20,
@@ -395,15 +406,9 @@ def onnx_node_profile(path: str, image: torch.Tensor, repeats: int = 20,
     import os
     import tempfile
 
-    import onnxruntime as ort
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
-    options.enable_profiling = True
     with tempfile.TemporaryDirectory() as tmp:
-        options.profile_file_prefix = os.path.join(tmp, 'profile')
-        session = ort.InferenceSession(path, options,
-                                       providers=['CPUExecutionProvider'])
+        session = _timing_session(path, threads,
+                                  profile_prefix=os.path.join(tmp, 'profile'))
         feed = {session.get_inputs()[0].name: image.numpy()}
         for _ in range(repeats):
             session.run(None, feed)
