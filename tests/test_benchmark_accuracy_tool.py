@@ -8,6 +8,7 @@ import json
 import math
 import os
 import os.path as osp
+import time
 
 import pytest
 import torch
@@ -365,6 +366,44 @@ def test_host_record_names_the_gpu_else_the_cpu(monkeypatch, tmp_path):
     monkeypatch.setattr(provenance, 'CPUINFO', str(tmp_path / 'missing'))
     monkeypatch.setattr(provenance.platform, 'processor', lambda: '')
     assert provenance.device_name() == 'unknown CPU'
+
+
+def test_load_is_sampled_through_training_not_only_at_its_end():
+    """The sampler reads the 1-minute load at the start, every interval on
+    its thread and at the end; host_record carries what it read."""
+    readings = itertools.chain([1.0, 2.5, 3.75], itertools.repeat(4.0))
+    sampler = provenance.LoadSampler(interval=0.05,
+                                     loadavg=lambda: (next(readings), 0, 0))
+    with sampler:
+        deadline = time.monotonic() + 10
+        while len(sampler.samples) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)  # start + two on the thread
+    assert sampler.samples[:3] == [1.0, 2.5, 3.75]
+    assert len(sampler.samples) >= 4  # and one at the end
+    host = provenance.host_record(jobs=2, load=sampler)
+    assert host['loadavg_1min'] == dict(interval_s=0.05,
+                                        samples=sampler.samples)
+    with pytest.raises(ValueError, match='interval must be > 0'):
+        provenance.LoadSampler(interval=0)
+
+
+@pytest.mark.parametrize('samples, shared', [
+    ([2.0] * 9 + [3.5], True),    # above cores + 1 in a tenth of them
+    ([2.0] * 11 + [3.5], False),  # in less than a tenth
+    ([3.0] * 10, False),          # at cores + 1, not above
+    ([], None),                   # nothing sampled: the load at the end
+])
+def test_shared_cpu_reads_the_load_through_training(samples, shared):
+    host = dict(cpus=2, loadavg_at_end=[1.0, 3.5, 1.0],
+                loadavg_1min=dict(interval_s=30.0, samples=samples))
+    # the load at the end (3.5 over 5 minutes) decides only without samples
+    assert report.shared_cpu(dict(host=host)) is (
+        True if shared is None else shared)
+    del host['loadavg_1min']  # records from before the sampling
+    assert report.shared_cpu(dict(host=host)) is True
+    host['loadavg_at_end'] = [9.0, 2.5, 9.0]
+    assert report.shared_cpu(dict(host=host)) is False
+    assert report.shared_cpu({}) is False
 
 
 def test_finished_runs_of_other_options_are_not_reused(tmp_path):

@@ -23,7 +23,12 @@ import sys
 import time
 from typing import Callable, Iterable, List, Optional
 
-from mmresize.benchmark.provenance import ROOT, code_version, host_record
+from mmresize.benchmark.provenance import (
+    ROOT,
+    LoadSampler,
+    code_version,
+    host_record,
+)
 from mmresize.catalogue import (
     NAMING,
     TASKS,
@@ -104,8 +109,9 @@ def run_one(task: str, variant: str, seed: int, factor: float, iters: int,
     cfg = build_cfg(task, variant, seed, factor, iters, out, cfg_options,
                     resizer)
     runner = Runner.from_cfg(cfg)
-    _, train_s = timed(runner.train)
-    host = host_record(jobs)
+    with LoadSampler() as load:
+        _, train_s = timed(runner.train)
+    host = host_record(jobs, load)
     if nms_on_cpu:
         host['mmcv_ops'] = 'CPU only: nms routed to the CPU'
     metrics = evaluate(runner, ema=True)

@@ -4,7 +4,8 @@ import os
 import os.path as osp
 import platform
 import subprocess
-from typing import Optional
+import threading
+from typing import Callable, List, Optional, Tuple
 
 # the repository root of this checkout (mmresize/benchmark/ -> ../..)
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -59,11 +60,57 @@ def device_name() -> str:
     return cpu_name()
 
 
-def host_record(jobs: int) -> dict:
+class LoadSampler:
+    """The host's 1-minute load average, sampled every ``interval`` seconds
+    on a daemon thread while a run trains (``with LoadSampler() as load:``),
+    and once at the start and once at the end: how busy the host was
+    throughout training, where the load average at the end shows only its
+    last minutes. ``loadavg`` is ``os.getloadavg`` (replaceable in tests).
+    """
+
+    def __init__(self, interval: float = 30.0,
+                 loadavg: Callable[[], Tuple[float, float, float]] =
+                 os.getloadavg) -> None:
+        if interval <= 0:
+            raise ValueError(f'interval must be > 0 seconds, got {interval}')
+        self.interval = interval
+        self.samples: List[float] = []
+        self._loadavg = loadavg
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def _sample(self) -> None:
+        self.samples.append(round(self._loadavg()[0], 2))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> 'LoadSampler':
+        self._sample()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def record(self) -> dict:
+        """``{interval_s, samples}`` for ``host_record``."""
+        return dict(interval_s=self.interval, samples=list(self.samples))
+
+
+def host_record(jobs: int, load: Optional[LoadSampler] = None) -> dict:
     """The machine a run trained on and how busy it was, for result.json:
     cores, torch threads, ``jobs`` (runs at once), the load average at the
-    end and the device."""
+    end, the 1-minute load sampled through training (``loadavg_1min``,
+    where a ``LoadSampler`` ran) and the device."""
     import torch
-    return dict(cpus=os.cpu_count(), threads=torch.get_num_threads(),
+    host = dict(cpus=os.cpu_count(), threads=torch.get_num_threads(),
                 parallel_runs=jobs, loadavg_at_end=list(os.getloadavg()),
                 device=device_name())
+    if load is not None:
+        host['loadavg_1min'] = load.record()
+    return host

@@ -10,7 +10,8 @@ bilinear with a 95% t-interval over seeds and a verdict
 (``mmresize.evaluation.paired``), per-class scores of the thin classes,
 training time, the resizer's share of a training step, how far its output
 is from bilinear, and whether any run shared the CPU with other work
-(5-minute load average above cores + 1 at the end of training).
+(``shared_cpu``: the 1-minute load sampled through training above
+cores + 1 often enough).
 
 Runs are paired by seed only where they are one set-up: a folder holds one
 task, factor and schedule, and a run is paired with the baseline's run of
@@ -108,10 +109,25 @@ def check_matrix(results: List[dict]) -> None:
             check_pairable(run, base[run['seed']])
 
 
+# a run shared the CPU when the 1-minute load exceeded the cores by more
+# than one (another process's worth) in at least this share of its samples
+SHARED_SHARE = 0.1
+
+
 def shared_cpu(result: dict) -> bool:
-    """Whether other work shared the CPU at the end of this run's training."""
+    """Whether other work shared the CPU during this run's training: the
+    1-minute load sampled through training above ``cpus + 1`` in at least
+    ``SHARED_SHARE`` of the samples; for records from before that sampling
+    (no ``loadavg_1min``), the 5-minute load at the end above ``cpus + 1``.
+    """
     host = result.get('host')
-    return bool(host) and host['loadavg_at_end'][1] > host['cpus'] + 1
+    if not host:
+        return False
+    limit = host['cpus'] + 1
+    samples = host.get('loadavg_1min', {}).get('samples')
+    if samples:
+        return sum(s > limit for s in samples) >= SHARED_SHARE * len(samples)
+    return host['loadavg_at_end'][1] > limit
 
 
 def summarise(results: List[dict], task: str) -> Dict[str, dict]:
