@@ -3,11 +3,13 @@ tools/summarize_accuracy.py): the paired matrix is queued seed by seed and
 resumes, the EMA and raw weights are what their metrics say, and results on
 disk become paired gains with t-intervals and verdicts computed as by
 hand."""
+import functools
 import itertools
 import json
 import math
 import os
 import os.path as osp
+import threading
 import time
 
 import pytest
@@ -369,29 +371,93 @@ def test_host_record_names_the_gpu_else_the_cpu(monkeypatch, tmp_path):
 
 
 def test_load_is_sampled_through_training_not_only_at_its_end():
-    """The sampler reads the 1-minute load at the start, every interval on
-    its thread and at the end; host_record carries what it read."""
+    """The sampler reads the 1-minute load at the start and the end on the
+    caller's thread, every interval on its own, and stops its thread on the
+    way out, an exception included; host_record carries what it read."""
     readings = itertools.chain([1.0, 2.5, 3.75], itertools.repeat(4.0))
-    sampler = provenance.LoadSampler(interval=0.05,
-                                     loadavg=lambda: (next(readings), 0, 0))
+    threads = []
+
+    def loadavg():
+        threads.append(threading.current_thread())
+        return next(readings), 0.0, 0.0
+
+    sampler = provenance.LoadSampler(interval=0.02, loadavg=loadavg)
     with sampler:
         deadline = time.monotonic() + 10
         while len(sampler.samples) < 3 and time.monotonic() < deadline:
             time.sleep(0.01)  # start + two on the thread
     assert sampler.samples[:3] == [1.0, 2.5, 3.75]
-    assert len(sampler.samples) >= 4  # and one at the end
+    main = threading.current_thread()
+    assert threads[0] is main and threads[-1] is main  # start, end
+    assert threads[1] is not main  # the sampling thread
+    assert not sampler._thread.is_alive()
+    taken = len(sampler.samples)
+    time.sleep(0.1)  # five intervals: nothing samples any more
+    assert len(sampler.samples) == taken
     host = provenance.host_record(jobs=2, load=sampler)
-    assert host['loadavg_1min'] == dict(interval_s=0.05,
+    assert host['loadavg_1min'] == dict(interval_s=0.02,
                                         samples=sampler.samples)
+    json.dumps(host)
+    with pytest.raises(RuntimeError, match='training failed'):
+        with sampler:
+            raise RuntimeError('training failed')
+    assert not sampler._thread.is_alive()
+    assert len(sampler.samples) >= taken + 2  # its start and end
+
+    def unreadable():
+        raise OSError('no load average here')
+    with provenance.LoadSampler(interval=0.02, loadavg=unreadable) as quiet:
+        time.sleep(0.05)
+    assert quiet.samples == []  # skipped, not raised
     with pytest.raises(ValueError, match='interval must be > 0'):
         provenance.LoadSampler(interval=0)
 
 
+def test_run_one_samples_the_load_while_training(tmp_path, monkeypatch):
+    """run_one's result.json carries the load sampled around and during
+    ``runner.train()`` (the runner and the measurements are stand-ins)."""
+    phase = ['before']
+    loads = dict(before=1.0, training=5.0, after=2.0)
+
+    class Runner:
+        def train(self):
+            phase[0] = 'training'
+            time.sleep(0.1)  # five sampling intervals
+            phase[0] = 'after'
+
+    from mmengine import runner as mmengine_runner
+
+    from mmresize.benchmark import measure
+    monkeypatch.setattr(mmengine_runner.Runner, 'from_cfg',
+                        staticmethod(lambda cfg: Runner()))
+    monkeypatch.setattr(matrix, 'build_cfg', lambda *args: None)
+    monkeypatch.setattr(matrix, 'LoadSampler', functools.partial(
+        provenance.LoadSampler, interval=0.02,
+        loadavg=lambda: (loads[phase[0]], 0.0, 0.0)))
+    monkeypatch.setattr(measure, 'evaluate', lambda runner, ema: {})
+    monkeypatch.setattr(measure, 'step_share', lambda runner: 0.0)
+    monkeypatch.setattr(measure, 'resizer_drift', lambda cfg, path: 0.0)
+    monkeypatch.setattr(measure, 'inference_record', lambda runner: {})
+    matrix.run_one('camvid', 'bilinear', 0, 0.3, 10, str(tmp_path), jobs=2)
+    with open(tmp_path / 'result.json') as f:
+        host = json.load(f)['host']
+    samples = host['loadavg_1min']['samples']
+    assert samples[0] == 1.0 and samples[-1] == 2.0
+    assert samples[1:-1] and set(samples[1:-1]) <= {5.0, 2.0}
+    assert 5.0 in samples
+    assert host['parallel_runs'] == 2
+
+
 @pytest.mark.parametrize('samples, shared', [
-    ([2.0] * 9 + [3.5], True),    # above cores + 1 in a tenth of them
-    ([2.0] * 11 + [3.5], False),  # in less than a tenth
-    ([3.0] * 10, False),          # at cores + 1, not above
+    # the first sample (the minute before training) is left out
+    ([9.0] + [2.0] * 18 + [3.5] * 2, True),   # above cores + 1 in 2 of 20
+    ([9.0] + [2.0] * 19 + [3.5] * 2, False),  # 2 of 21: under a tenth
+    ([9.0] + [2.0] * 27 + [3.5] * 3, True),   # 3 of 30: exactly a tenth
+    ([9.0] + [2.0] * 4 + [3.5], False),       # one spike of 5: not sharing
+    ([9.0] + [2.0] * 3 + [3.5] * 2, True),    # two of 5
+    ([9.0] + [3.0] * 10, False),              # at cores + 1, not above
     ([], None),                   # nothing sampled: the load at the end
+    ([9.0], None),                # only the start: the load at the end
 ])
 def test_shared_cpu_reads_the_load_through_training(samples, shared):
     host = dict(cpus=2, loadavg_at_end=[1.0, 3.5, 1.0],

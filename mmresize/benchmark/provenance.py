@@ -65,28 +65,35 @@ class LoadSampler:
     on a daemon thread while a run trains (``with LoadSampler() as load:``),
     and once at the start and once at the end: how busy the host was
     throughout training, where the load average at the end shows only its
-    last minutes. ``loadavg`` is ``os.getloadavg`` (replaceable in tests).
+    last minutes. The first sample is the minute before training (this
+    run's own start-up); ``report.shared_cpu`` leaves it out. ``loadavg``:
+    ``os.getloadavg`` where None (replaceable in tests); a reading that
+    fails (``OSError``) is skipped.
     """
 
     def __init__(self, interval: float = 30.0,
-                 loadavg: Callable[[], Tuple[float, float, float]] =
-                 os.getloadavg) -> None:
+                 loadavg: Optional[Callable[[], Tuple[float, ...]]] = None
+                 ) -> None:
         if interval <= 0:
             raise ValueError(f'interval must be > 0 seconds, got {interval}')
         self.interval = interval
         self.samples: List[float] = []
-        self._loadavg = loadavg
+        self._loadavg = loadavg or os.getloadavg
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
 
     def _sample(self) -> None:
-        self.samples.append(round(self._loadavg()[0], 2))
+        try:
+            self.samples.append(round(self._loadavg()[0], 2))
+        except OSError:
+            pass  # no reading this time; the others stand
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             self._sample()
 
     def __enter__(self) -> 'LoadSampler':
+        self._stop.clear()
         self._sample()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()

@@ -11,7 +11,8 @@ bilinear with a 95% t-interval over seeds and a verdict
 training time, the resizer's share of a training step, how far its output
 is from bilinear, and whether any run shared the CPU with other work
 (``shared_cpu``: the 1-minute load sampled through training above
-cores + 1 often enough).
+cores + 1 in a tenth of the samples and at least two; for older records,
+the 5-minute load average at the end of training above cores + 1).
 
 Runs are paired by seed only where they are one set-up: a folder holds one
 task, factor and schedule, and a run is paired with the baseline's run of
@@ -19,6 +20,7 @@ its seed only if both ran the same code and config options; anything else
 raises ``MismatchedRuns`` naming the field and the two values.
 """
 import json
+import math
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
@@ -110,23 +112,29 @@ def check_matrix(results: List[dict]) -> None:
 
 
 # a run shared the CPU when the 1-minute load exceeded the cores by more
-# than one (another process's worth) in at least this share of its samples
-SHARED_SHARE = 0.1
+# than one (another process's worth) in at least one in SHARED_EVERY of
+# its samples taken during training, and in at least SHARED_MIN of them
+SHARED_EVERY = 10
+SHARED_MIN = 2
 
 
 def shared_cpu(result: dict) -> bool:
     """Whether other work shared the CPU during this run's training: the
-    1-minute load sampled through training above ``cpus + 1`` in at least
-    ``SHARED_SHARE`` of the samples; for records from before that sampling
-    (no ``loadavg_1min``), the 5-minute load at the end above ``cpus + 1``.
+    1-minute load sampled through training (``LoadSampler``; the first
+    sample, the minute before training, left out) above ``cpus + 1`` in
+    at least one in ``SHARED_EVERY`` of the samples and at least ``SHARED_MIN``
+    of them (one spike is not sharing); for records without samples
+    (before e28fdd2), the 5-minute load at the end above ``cpus + 1``.
     """
     host = result.get('host')
     if not host:
         return False
     limit = host['cpus'] + 1
-    samples = host.get('loadavg_1min', {}).get('samples')
+    samples = host.get('loadavg_1min', {}).get('samples', [])[1:]
     if samples:
-        return sum(s > limit for s in samples) >= SHARED_SHARE * len(samples)
+        above = sum(s > limit for s in samples)
+        needed = max(SHARED_MIN, math.ceil(len(samples) / SHARED_EVERY))
+        return above >= needed
     return host['loadavg_at_end'][1] > limit
 
 
