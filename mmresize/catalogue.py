@@ -139,7 +139,8 @@ TASKS: Dict[str, dict] = {
         config='configs/benchmarks/camvid_deeplabv3plus_lite0.py'),
     'bccd-lite0': dict(
         _BCCD, config='configs/benchmarks/bccd_refinedet_lite0.py'),
-    # targets of the transfer study (docs/transfer.md)
+    # targets of the transfer study (docs/transfer.md); camvid-fcn-lite0
+    # follows camvid-lite0's schedule (same images, not calibrated itself)
     'camvid-fcn-lite0': dict(
         _CAMVID, iters=2000, config='configs/benchmarks/camvid_fcn_lite0.py'),
     'camvid-det-lite0': dict(

@@ -6,7 +6,7 @@ factor where the whole model costs the same multiply-adds.
         --variants DownsizeNet MullerResizer LearnableResizer
     # after it: the curve, the plot, and each pair's gain with a 95% CI
     python tools/equal_cost.py report configs/benchmarks/results/runs \\
-        --task camvid-lite0 --iters 1000
+        --task camvid-lite0 --iters 2000
 
 Both build the models to count their multiply-adds (no training; the
 task's data must be in $MMRESIZE_DATA). ``plan`` prints, per variant, its
@@ -36,6 +36,9 @@ def parse_args() -> argparse.Namespace:
     plan.add_argument('--factor', type=float, required=True)
     plan.add_argument('--variants', nargs='+', required=True,
                       choices=ALL_VARIANTS)
+    plan.add_argument('--iters', type=int, default=None,
+                      help="the resizers' schedule, for the printed "
+                      "commands (default: the task's)")
     report = sub.add_parser('report', help='curve, plot and paired gains')
     report.add_argument('root', help='folder holding TASK_Fx_ITERSit '
                         'matrices, e.g. configs/benchmarks/results/runs')
@@ -55,7 +58,7 @@ def run_plan(args: argparse.Namespace) -> None:
         print(f'| {variant} | {cost:.3f} | {cell} | {base:.3f} |')
         if fb is not None:
             factors.append(fb)
-    iters = TASKS[args.task]['iters']
+    iters = args.iters or TASKS[args.task]['iters']
     for fb in sorted(set(factors)):
         print(f'python tools/benchmark_accuracy.py --task {args.task} '
               f'--factor {fb:g} --variants bilinear --iters {iters} '

@@ -54,6 +54,9 @@ if [ ! -d "$BUNDLE/data/$DATA" ]; then
     echo "$BUNDLE/data/$DATA is missing: make the bundle with TASKS=$DATA" >&2
     exit 2
 fi
+# the first wave's estimate of one run, measured on the from-scratch camvid
+# task at 1000 iterations: set RUN_SECONDS for longer schedules (the lite0
+# CamVid tasks train 2000 by default)
 RUN_SECONDS=${RUN_SECONDS:-150}
 mkdir -p "$OUT_DIR" "$SITE" "$RESULTS"
 elapsed() { echo $(( $(date +%s) - T0 )); }
